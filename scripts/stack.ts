@@ -1,0 +1,88 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** The four services, in start order, with their packages and default ports. */
+export const SERVICES = [
+  { name: 'users', dir: 'subgraphs/users', portEnv: 'USERS_PORT', port: 4001 },
+  { name: 'products', dir: 'subgraphs/products', portEnv: 'PRODUCTS_PORT', port: 4002 },
+  { name: 'orders', dir: 'subgraphs/orders', portEnv: 'ORDERS_PORT', port: 4003 },
+  { name: 'router', dir: 'router', portEnv: 'ROUTER_PORT', port: 4000 },
+] as const;
+
+export type ServiceName = (typeof SERVICES)[number]['name'];
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** One service as a child process of its own, as it runs in production. */
+export class ServiceProcess {
+  child?: ChildProcess;
+  output = '';
+
+  constructor(
+    readonly name: ServiceName,
+    readonly port: number,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly echo = false,
+  ) {}
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the process and resolves once GET /ready says 200. */
+  async start(timeoutMs = 60_000): Promise<void> {
+    const service = SERVICES.find((s) => s.name === this.name)!;
+    this.output = '';
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+      cwd: `${ROOT}/${service.dir}`,
+      env: { ...process.env, ...this.env, [service.portEnv]: String(this.port), INIT_CWD: ROOT },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    const collect = (chunk: Buffer) => {
+      this.output = (this.output + chunk.toString()).slice(-20_000);
+      if (this.echo) process.stdout.write(chunk);
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    const exited = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => reject(new Error(`${this.name} exited with ${code} before it was ready:\n${this.output}`))),
+    );
+    const deadline = Date.now() + timeoutMs;
+    const ready = (async () => {
+      while (Date.now() < deadline) {
+        const ok = await fetch(`${this.url}/ready`).then((r) => r.ok, () => false);
+        if (ok) return;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      throw new Error(`${this.name} was not ready within ${timeoutMs} ms:\n${this.output}`);
+    })();
+    await Promise.race([ready, exited]);
+    child.removeAllListeners('exit');
+  }
+
+  /** Sends a signal and waits for the process to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null;
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill(signal);
+    return exit;
+  }
+}
+
+/** Starts the three subgraphs, then the router, with the given environment and ports. */
+export async function startStack(env: NodeJS.ProcessEnv, ports: Record<ServiceName, number>, echo = false) {
+  const urls = {
+    USERS_URL: `http://127.0.0.1:${ports.users}/graphql`,
+    PRODUCTS_URL: `http://127.0.0.1:${ports.products}/graphql`,
+    ORDERS_URL: `http://127.0.0.1:${ports.orders}/graphql`,
+  };
+  const services = Object.fromEntries(
+    SERVICES.map((s) => [s.name, new ServiceProcess(s.name, ports[s.name], { ...urls, ...env }, echo)]),
+  ) as Record<ServiceName, ServiceProcess>;
+  // The dev key under DATA_DIR is created by whichever service comes first; subgraphs start together.
+  await Promise.all([services.users.start(), services.products.start(), services.orders.start()]);
+  await services.router.start();
+  return services;
+}

@@ -1,0 +1,49 @@
+import { DEMO_CUSTOMER } from '../subgraphs/users/src/seed.js';
+import { SERVICES, startStack, type ServiceName } from './stack.js';
+
+/**
+ * `npm start`: the whole shop as four processes on the embedded database (or PostgreSQL where
+ * `<NAME>_DATABASE_URL` is set), with a demo catalogue, a demo customer and a demo admin.
+ */
+const env = {
+  SEED_DEMO: process.env.SEED_DEMO ?? 'true',
+  ADMIN_EMAIL: process.env.ADMIN_EMAIL ?? 'admin@shop.test',
+  ADMIN_PASSWORD: process.env.ADMIN_PASSWORD ?? 'admin-password',
+  APOLLO_TELEMETRY_DISABLED: '1',
+};
+const ports = Object.fromEntries(
+  SERVICES.map((s) => [s.name, Number(process.env[s.portEnv] ?? s.port)]),
+) as Record<ServiceName, number>;
+
+console.log('Starting users, products, orders and the router (the first start creates the databases)...');
+const stack = await startStack(env, ports, true).catch((error: Error) => {
+  console.error(error.message);
+  process.exit(1);
+});
+
+console.log(`
+The shop is up. Open http://localhost:${ports.router}/graphql in a browser for Apollo Sandbox.
+
+  customer: ${DEMO_CUSTOMER.email} / ${DEMO_CUSTOMER.password}
+  admin:    ${env.ADMIN_EMAIL} / ${env.ADMIN_PASSWORD}
+
+Press Ctrl-C to stop.
+`);
+
+let stopping = false;
+const stopAll = async () => {
+  if (stopping) return;
+  stopping = true;
+  console.log('\nStopping...');
+  await Promise.all(Object.values(stack).map((service) => service.stop('SIGTERM')));
+  process.exit(0);
+};
+process.on('SIGINT', stopAll);
+process.on('SIGTERM', stopAll);
+for (const service of Object.values(stack)) {
+  service.child?.once('exit', (code) => {
+    if (stopping) return;
+    console.error(`${service.name} exited with ${code}; stopping the others.`);
+    void stopAll();
+  });
+}

@@ -1,0 +1,280 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { clientError, isUuid, type ErrorCode, type Logger, type Viewer } from '@shop/kit';
+import { orderItems, orders, type OrderRow, type OrderState } from './db/schema.js';
+import type { OrdersDatabase } from './db/orders-repository.js';
+import { PaymentTimeoutError, type ChargeResult, type PaymentProvider } from './payments/sandbox-provider.js';
+import { StockError, type ProductsClient } from './products-client.js';
+
+export const MAX_ORDER_LINES = 50;
+export const MAX_LINE_QUANTITY = 1_000;
+
+export interface CheckoutTimings {
+  /** Unpaid orders are cancelled this long after they were placed (`ORDER_HOLD_MINUTES`). */
+  holdMs: number;
+  /** A reservation whose request has not finished after this long is abandoned and its stock released. */
+  reservingTimeoutMs: number;
+  /** A payment still unconfirmed after this long is settled by asking the provider. */
+  payingTimeoutMs: number;
+}
+
+const FAILURE_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  INSUFFICIENT_STOCK: 'Not enough stock for a product in the order',
+  BAD_USER_INPUT: 'The order names a product that does not exist',
+  SERVICE_UNAVAILABLE: 'Checkout could not reserve the stock in time; place the order again with a new idempotency key',
+};
+
+/** Merges repeated products and checks sizes; the fingerprint identifies the cart whatever its line order. */
+function normaliseCart(items: { productId: string; quantity: number }[]) {
+  if (items.length === 0 || items.length > MAX_ORDER_LINES) {
+    throw clientError('BAD_USER_INPUT', `An order has 1 to ${MAX_ORDER_LINES} lines`, { field: 'items' });
+  }
+  const quantities = new Map<string, number>();
+  for (const { productId, quantity } of items) {
+    if (!isUuid(productId)) throw clientError('BAD_USER_INPUT', 'The order names a product that does not exist', { field: 'items' });
+    if (!Number.isInteger(quantity) || quantity < 1 || quantity > MAX_LINE_QUANTITY) {
+      throw clientError('BAD_USER_INPUT', `quantity must be a whole number from 1 to ${MAX_LINE_QUANTITY}`, { field: 'items' });
+    }
+    quantities.set(productId.toLowerCase(), (quantities.get(productId.toLowerCase()) ?? 0) + quantity);
+  }
+  const lines = [...quantities].map(([productId, quantity]) => ({ productId, quantity }));
+  if (lines.some((line) => line.quantity > MAX_LINE_QUANTITY)) {
+    throw clientError('BAD_USER_INPUT', `quantity must be a whole number from 1 to ${MAX_LINE_QUANTITY}`, { field: 'items' });
+  }
+  const sorted = [...lines].sort((a, b) => (a.productId < b.productId ? -1 : 1));
+  const fingerprint = createHash('sha256').update(JSON.stringify(sorted)).digest('base64url');
+  return { lines, fingerprint };
+}
+
+/**
+ * The checkout saga. Each order is a row whose state says which step is next; every step first records its
+ * intent in the orders database, then asks the products subgraph or the payment provider (both idempotent per
+ * order), then records the outcome. Whatever a crash interrupts, `recover` finds by state and finishes.
+ */
+export class Checkout {
+  constructor(
+    private readonly db: OrdersDatabase,
+    private readonly products: ProductsClient,
+    private readonly payments: PaymentProvider,
+    private readonly timings: CheckoutTimings,
+    private readonly logger: Logger,
+  ) {}
+
+  async place(buyerId: string, items: { productId: string; quantity: number }[], idempotencyKey: string): Promise<OrderRow> {
+    if (idempotencyKey.length < 1 || idempotencyKey.length > 100) {
+      throw clientError('BAD_USER_INPUT', 'idempotencyKey must be 1 to 100 characters', { field: 'idempotencyKey' });
+    }
+    const { lines, fingerprint } = normaliseCart(items);
+    // Step 1, durable intent: the order and its lines exist (RESERVING) before any stock is asked for.
+    let order = await this.db.transaction(async (tx) => {
+      const id = randomUUID();
+      const [created] = await tx
+        .insert(orders)
+        .values({ id, buyerId, idempotencyKey, cartFingerprint: fingerprint })
+        .onConflictDoNothing()
+        .returning();
+      if (created) {
+        await tx.insert(orderItems).values(lines.map((line, position) => ({ orderId: id, position, ...line })));
+        return created;
+      }
+      const [existing] = await tx
+        .select()
+        .from(orders)
+        .where(and(eq(orders.buyerId, buyerId), eq(orders.idempotencyKey, idempotencyKey)));
+      return existing!;
+    });
+    if (order.cartFingerprint !== fingerprint) {
+      throw clientError('BAD_USER_INPUT', 'This idempotencyKey was already used for a different cart', { field: 'idempotencyKey' });
+    }
+    // Every request with this key drives the same order forward; the reservation is idempotent per order.
+    if (order.state === 'RESERVING') order = await this.reserve(order, lines);
+    if (order.state === 'FAILED') {
+      const code = (order.failureCode ?? 'SERVICE_UNAVAILABLE') as ErrorCode;
+      throw clientError(code, FAILURE_MESSAGES[code] ?? 'The order could not be placed');
+    }
+    return order;
+  }
+
+  /** Step 2: hold the stock, then record the prices it was held at and show the order (PENDING). */
+  private async reserve(order: OrderRow, lines: { productId: string; quantity: number }[]): Promise<OrderRow> {
+    let reservation;
+    try {
+      reservation = await this.products.reserve(order.id, lines);
+    } catch (error) {
+      if (error instanceof StockError && (error.code === 'INSUFFICIENT_STOCK' || error.code === 'BAD_USER_INPUT')) {
+        // The products transaction rolled back: nothing is held, so there is nothing to release.
+        return this.move(order.id, 'RESERVING', { state: 'FAILED', failureCode: error.code, stockSettled: true });
+      }
+      this.logger.warn({ err: error, orderId: order.id }, 'stock reservation did not complete');
+      throw clientError('SERVICE_UNAVAILABLE', 'Checkout is unavailable right now; send the same request again to retry');
+    }
+    if (reservation.state === 'RELEASED') {
+      // Recovery gave up on this order before the reservation arrived; the products side refused it.
+      return this.move(order.id, 'RESERVING', { state: 'FAILED', failureCode: 'SERVICE_UNAVAILABLE', stockSettled: true });
+    }
+    const total = reservation.lines.reduce((sum, line) => sum + line.quantity * line.unitPrice.amount, 0);
+    const currency = reservation.lines[0]!.unitPrice.currency;
+    return this.db.transaction(async (tx) => {
+      const [pending] = await tx
+        .update(orders)
+        .set({ state: 'PENDING', totalAmount: total, currency, stockSettled: true, updatedAt: new Date() })
+        .where(and(eq(orders.id, order.id), eq(orders.state, 'RESERVING')))
+        .returning();
+      if (!pending) return this.reload(order.id); // a concurrent request with the same key got there first
+      const prices = sql.join(
+        reservation.lines.map((line) => sql`(${line.productId}::uuid, ${line.unitPrice.amount}::int, ${line.unitPrice.currency})`),
+        sql`, `,
+      );
+      await tx.execute(sql`
+        update ${orderItems} set unit_price_amount = v.amount, currency = v.currency
+        from (values ${prices}) as v(product_id, amount, currency)
+        where ${orderItems.orderId} = ${order.id} and ${orderItems.productId} = v.product_id`);
+      return pending;
+    });
+  }
+
+  async pay(viewer: Viewer, orderId: string, paymentToken: string): Promise<OrderRow> {
+    const order = await this.ownOrder(viewer, orderId);
+    if (paymentToken.length < 1 || paymentToken.length > 200) {
+      throw clientError('BAD_USER_INPUT', 'paymentToken must be 1 to 200 characters', { field: 'paymentToken' });
+    }
+    // Step 3, durable intent: PAYING blocks a cancel, so the order is never both charged and cancelled.
+    const [paying] = await this.db
+      .update(orders)
+      .set({ state: 'PAYING', paymentAttempts: sql`${orders.paymentAttempts} + 1`, updatedAt: new Date() })
+      .where(and(eq(orders.id, order.id), eq(orders.state, 'PENDING')))
+      .returning();
+    if (!paying) throw clientError('INVALID_STATE', `Only a PENDING order can be paid`);
+    let result: ChargeResult;
+    try {
+      result = await this.payments.charge({
+        idempotencyKey: Checkout.paymentKey(paying),
+        amount: paying.totalAmount,
+        currency: paying.currency,
+        token: paymentToken,
+      });
+    } catch (error) {
+      // No answer: the charge may exist. The order stays PAYING until recovery asks the provider.
+      this.logger.warn({ err: error, orderId }, error instanceof PaymentTimeoutError ? 'payment timed out' : 'payment failed');
+      throw clientError('SERVICE_UNAVAILABLE', 'The payment could not be confirmed yet; the order stays reserved while it is checked');
+    }
+    return this.applyCharge(paying, result);
+  }
+
+  private static paymentKey(order: OrderRow): string {
+    return `${order.id}:${order.paymentAttempts}`;
+  }
+
+  /** Step 4: record the provider's answer. Only a PAYING order moves, so a late answer cannot undo a settled one. */
+  private async applyCharge(order: OrderRow, result: ChargeResult): Promise<OrderRow> {
+    if (result.status === 'succeeded') {
+      const paid = await this.move(order.id, 'PAYING', { state: 'PAID', paidAt: result.createdAt, chargeId: result.chargeId, stockSettled: false });
+      if (paid.state === 'PAID' && !paid.stockSettled) return this.settleStock(paid);
+      return paid;
+    }
+    await this.move(order.id, 'PAYING', { state: 'PENDING' });
+    if (result.status === 'declined') throw clientError('PAYMENT_DECLINED', 'The payment was declined; the order is still PENDING');
+    throw clientError('BAD_USER_INPUT', 'paymentToken is not a payment method the provider knows', { field: 'paymentToken' });
+  }
+
+  async cancel(viewer: Viewer, orderId: string): Promise<OrderRow> {
+    const order = await this.ownOrder(viewer, orderId);
+    const [cancelled] = await this.db
+      .update(orders)
+      .set({ state: 'CANCELLED', stockSettled: false, updatedAt: new Date() })
+      .where(and(eq(orders.id, order.id), eq(orders.state, 'PENDING')))
+      .returning();
+    if (!cancelled) throw clientError('INVALID_STATE', 'Only a PENDING order can be cancelled');
+    return this.settleStock(cancelled);
+  }
+
+  /** The caller's own visible order, for pay and cancel. */
+  private async ownOrder(viewer: Viewer, orderId: string): Promise<OrderRow> {
+    const order = isUuid(orderId) ? await this.reload(orderId).catch(() => undefined) : undefined;
+    if (!order || order.state === 'RESERVING' || order.state === 'FAILED') throw clientError('NOT_FOUND', 'No order has this id');
+    if (order.buyerId !== viewer.id) throw clientError('FORBIDDEN', 'This is not your order');
+    return order;
+  }
+
+  /**
+   * The stock side of a final state: a paid order's stock is committed, a cancelled or failed one's released.
+   * Best effort here; recovery retries whatever is still unsettled.
+   */
+  private async settleStock(order: OrderRow): Promise<OrderRow> {
+    try {
+      if (order.state === 'PAID') await this.products.commit(order.id);
+      else await this.products.release(order.id);
+    } catch (error) {
+      this.logger.warn({ err: error, orderId: order.id, state: order.state }, 'stock not settled yet; recovery will retry');
+      return order;
+    }
+    const [settled] = await this.db
+      .update(orders)
+      .set({ stockSettled: true })
+      .where(and(eq(orders.id, order.id), eq(orders.state, order.state)))
+      .returning();
+    return settled ?? order;
+  }
+
+  /** Moves an order from one state to another if it is still in the first; returns where it stands either way. */
+  private async move(id: string, from: OrderState, changes: Partial<OrderRow>): Promise<OrderRow> {
+    const [moved] = await this.db
+      .update(orders)
+      .set({ ...changes, updatedAt: new Date() })
+      .where(and(eq(orders.id, id), eq(orders.state, from)))
+      .returning();
+    return moved ?? this.reload(id);
+  }
+
+  private async reload(id: string): Promise<OrderRow> {
+    const [row] = await this.db.select().from(orders).where(eq(orders.id, id));
+    if (!row) throw new Error(`order ${id} vanished`);
+    return row;
+  }
+
+  /**
+   * Finishes whatever a crash or an outage left unfinished, oldest first. Runs at start-up and then on a timer;
+   * safe to run anywhere at any time, because every step it takes is conditional on the state it found.
+   */
+  async recover(now = new Date()): Promise<number> {
+    let finished = 0;
+    const before = (ms: number) => new Date(now.getTime() - ms);
+    // A reservation whose request died: fail the order first, so its request can no longer show it...
+    const abandoned = await this.db
+      .update(orders)
+      .set({ state: 'FAILED', failureCode: 'SERVICE_UNAVAILABLE', stockSettled: false, updatedAt: now })
+      .where(and(eq(orders.state, 'RESERVING'), lt(orders.updatedAt, before(this.timings.reservingTimeoutMs))))
+      .returning({ id: orders.id });
+    // ...and orders left unpaid past the hold time are cancelled.
+    const expired = await this.db
+      .update(orders)
+      .set({ state: 'CANCELLED', stockSettled: false, updatedAt: now })
+      .where(and(eq(orders.state, 'PENDING'), lt(orders.createdAt, before(this.timings.holdMs))))
+      .returning({ id: orders.id });
+    finished += abandoned.length + expired.length;
+
+    // A payment whose answer never came: the provider knows whether the charge exists.
+    const unconfirmed = await this.db
+      .select()
+      .from(orders)
+      .where(and(eq(orders.state, 'PAYING'), lt(orders.updatedAt, before(this.timings.payingTimeoutMs))))
+      .limit(100);
+    for (const order of unconfirmed) {
+      const charge = await this.payments.retrieve(Checkout.paymentKey(order));
+      if (charge?.status === 'succeeded') await this.applyCharge(order, charge);
+      else await this.move(order.id, 'PAYING', { state: 'PENDING' });
+      finished += 1;
+    }
+
+    // Then the stock side of every final state that products has not acknowledged yet (this releases the above).
+    const unsettled = await this.db
+      .select()
+      .from(orders)
+      .where(and(eq(orders.stockSettled, false), inArray(orders.state, ['FAILED', 'CANCELLED', 'PAID'])))
+      .limit(500);
+    for (const order of unsettled) {
+      if ((await this.settleStock(order)).stockSettled) finished += 1;
+    }
+    return finished;
+  }
+}

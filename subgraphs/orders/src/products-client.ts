@@ -1,0 +1,68 @@
+import { GraphQLError } from 'graphql';
+import { SERVICE_ROLE, envInt, signToken } from '@shop/kit';
+
+export interface ReservedLine {
+  productId: string;
+  quantity: number;
+  unitPrice: { amount: number; currency: string };
+}
+
+export interface StockReservation {
+  orderId: string;
+  state: 'RESERVED' | 'COMMITTED' | 'RELEASED';
+  lines: ReservedLine[];
+}
+
+/** The products subgraph answered with an error of its own (for example INSUFFICIENT_STOCK). */
+export class StockError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const RESERVATION_FIELDS = 'orderId state lines { productId quantity unitPrice { amount currency } }';
+
+/**
+ * Calls the products subgraph's internal stock mutations directly (not through the router, which hides them),
+ * as the orders service, with a short-lived service token. Every call is idempotent per order id, so a caller
+ * that is unsure whether a call landed simply makes it again.
+ */
+export class ProductsClient {
+  constructor(
+    private readonly url = process.env.PRODUCTS_URL ?? 'http://localhost:4002/graphql',
+    private readonly timeoutMs = envInt('PRODUCTS_TIMEOUT_MS', 5_000),
+  ) {}
+
+  reserve(orderId: string, lines: { productId: string; quantity: number }[]): Promise<StockReservation> {
+    return this.call('reserveStock', `mutation($orderId: ID!, $lines: [StockLineInput!]!) { reserveStock(orderId: $orderId, lines: $lines) { ${RESERVATION_FIELDS} } }`, { orderId, lines });
+  }
+
+  release(orderId: string): Promise<StockReservation> {
+    return this.call('releaseStock', `mutation($orderId: ID!) { releaseStock(orderId: $orderId) { ${RESERVATION_FIELDS} } }`, { orderId });
+  }
+
+  commit(orderId: string): Promise<StockReservation> {
+    return this.call('commitStock', `mutation($orderId: ID!) { commitStock(orderId: $orderId) { ${RESERVATION_FIELDS} } }`, { orderId });
+  }
+
+  private async call(field: string, query: string, variables: Record<string, unknown>): Promise<StockReservation> {
+    const token = await signToken({ id: 'orders-service', role: SERVICE_ROLE }, '5m');
+    const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+    if (process.env.ROUTER_SECRET) headers['x-router-secret'] = process.env.ROUTER_SECRET;
+    const response = await fetch(this.url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query, variables }),
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+    const body = (await response.json()) as { data?: Record<string, StockReservation>; errors?: GraphQLError[] };
+    const error = body.errors?.[0];
+    if (error) throw new StockError(String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'), error.message);
+    const result = body.data?.[field];
+    if (!result) throw new Error(`products answered ${response.status} without ${field}`);
+    return result;
+  }
+}

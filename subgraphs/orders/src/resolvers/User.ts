@@ -1,0 +1,19 @@
+import { ADMIN_ROLE, clientError, decodeCursor, encodeCursor, pageSize, requireViewer, toConnection } from '@shop/kit';
+import type { OrderRow } from '../db/schema.js';
+import type { UserResolvers } from '../generated/resolvers-types.js';
+
+const ORDERS_CURSOR = 'orders:newest';
+const orderCursor = (order: OrderRow) => encodeCursor(ORDERS_CURSOR, order.createdAt.getTime(), order.id);
+
+export const User: UserResolvers = {
+  __resolveReference: ({ id }) => ({ id }),
+
+  async orders({ id }, { first, after }, { viewer, ordersPage, orderCountOfBuyer }) {
+    const caller = requireViewer(viewer);
+    if (caller.id !== id && caller.role !== ADMIN_ROLE) throw clientError('FORBIDDEN', 'You may only read your own orders');
+    const size = pageSize(first);
+    const cursor = decodeCursor<number>(after, ORDERS_CURSOR, 'number');
+    const rows = await ordersPage.load({ buyerId: id, limit: size + 1, after: cursor && { createdAt: new Date(cursor.key), id: cursor.id } });
+    return toConnection(rows, size, orderCursor, () => orderCountOfBuyer.load(id));
+  },
+};

@@ -1,0 +1,9 @@
+import { DateTimeScalar } from '@shop/kit';
+import type { Resolvers } from '../generated/resolvers-types.js';
+import { Mutation } from './Mutation.js';
+import { Order, OrderItem } from './Order.js';
+import { Product, ProductSales } from './Product.js';
+import { Query } from './Query.js';
+import { User } from './User.js';
+
+export const resolvers: Resolvers = { DateTime: DateTimeScalar, Query, Mutation, Order, OrderItem, User, Product, ProductSales };

@@ -1,0 +1,52 @@
+import { createGraphQLService, envInt, subgraphSchema } from '@shop/kit';
+import { openDatabase } from '@shop/kit/db';
+import { Checkout } from './checkout.js';
+import { createContext } from './context.js';
+import * as tables from './db/schema.js';
+import { SandboxPaymentProvider } from './payments/sandbox-provider.js';
+import { ProductsClient } from './products-client.js';
+import { resolvers } from './resolvers/index.js';
+
+/**
+ * Builds the orders subgraph without opening a port. Recovery of unfinished checkouts starts with it and runs
+ * every RECOVERY_INTERVAL_MS, so a restart after a crash needs no manual step.
+ */
+export async function buildServer() {
+  const database = await openDatabase({
+    service: 'orders',
+    schema: tables,
+    migrationsFolder: new URL('../drizzle', import.meta.url).pathname,
+  });
+  const { db } = database;
+  let recovery: NodeJS.Timeout | undefined;
+  let checkout: Checkout | undefined;
+  const service = await createGraphQLService({
+    name: 'orders',
+    schema: subgraphSchema(new URL('../schema.graphql', import.meta.url), resolvers),
+    context: (request) => createContext(request, db, checkout!),
+    readiness: async () => ({ database: await database.ping().then(() => true as const, (e: Error) => e.message) }),
+    onClose: async () => {
+      clearInterval(recovery);
+      await database.close();
+    },
+  });
+  checkout = new Checkout(
+    db,
+    new ProductsClient(),
+    new SandboxPaymentProvider(db),
+    {
+      holdMs: envInt('ORDER_HOLD_MINUTES', 30) * 60_000,
+      reservingTimeoutMs: envInt('RESERVATION_TIMEOUT_MS', 30_000),
+      payingTimeoutMs: envInt('PAYMENT_TIMEOUT_MS', 30_000),
+    },
+    service.logger,
+  );
+  const recover = () =>
+    checkout!.recover().then(
+      (finished) => finished > 0 && service.logger.info({ finished }, 'recovered unfinished checkouts'),
+      (error: unknown) => service.logger.warn({ err: error }, 'recovery pass failed; retrying on the next one'),
+    );
+  void recover();
+  recovery = setInterval(recover, envInt('RECOVERY_INTERVAL_MS', 5_000)).unref();
+  return { ...service, database, checkout };
+}

@@ -1,0 +1,5 @@
+import { listen, servicePort } from '@shop/kit';
+import { buildServer } from './server.js';
+
+const { app } = await buildServer();
+await listen(app, servicePort('USERS_PORT', 4001));
