@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -37,7 +38,8 @@ export default async function setup(project: TestProject) {
     RECOVERY_INTERVAL_MS: '500',
     NODE_ENV: 'test',
   };
-  const ports = { router: 14000, users: 14001, products: 14002, orders: 14003 };
+  // Free ports, so a test run never collides with `npm start` or another run on the same machine.
+  const ports = { router: await freePort(), users: await freePort(), products: await freePort(), orders: await freePort() };
   const stack = await startStack(env, ports);
   project.provide('routerUrl', `${stack.router.url}/graphql`);
   project.provide('serviceUrls', Object.fromEntries(Object.entries(stack).map(([name, s]) => [name, s.url])));
@@ -53,6 +55,17 @@ export default async function setup(project: TestProject) {
       await admin.end();
     }
   };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 declare module 'vitest' {
