@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
@@ -31,10 +32,18 @@ export interface OpenDatabaseOptions<TSchema extends Record<string, unknown>> {
   migrationsFolder: string;
 }
 
-/** Counts every statement, labelled by service, so tests and benchmarks can see batching work. */
+const background = new AsyncLocalStorage<true>();
+
+/** Runs work that no client request asked for (recovery sweeps, say), so its statements are counted apart. */
+export function runInBackground<T>(work: () => Promise<T>): Promise<T> {
+  return background.run(true, work);
+}
+
+/** Counts every statement by service and origin, so tests and benchmarks can see batching work. */
 function statementCounter(service: string): DrizzleLogger {
-  const counter = metrics.dbQueries.labels(service);
-  return { logQuery: () => counter.inc() };
+  const forRequests = metrics.dbQueries.labels(service, 'request');
+  const forBackground = metrics.dbQueries.labels(service, 'background');
+  return { logQuery: () => (background.getStore() ? forBackground : forRequests).inc() };
 }
 
 /**

@@ -7,8 +7,8 @@ collectDefaultMetrics({ register: registry });
 export const metrics = {
   dbQueries: new Counter({
     name: 'db_queries_total',
-    help: 'SQL statements sent to the database, by service',
-    labelNames: ['service'],
+    help: 'SQL statements sent to the database, by service and by origin (a client request, or background work)',
+    labelNames: ['service', 'origin'],
     registers: [registry],
   }),
   graphqlRequests: new Counter({

@@ -1,5 +1,5 @@
 import { createGraphQLService, envInt, subgraphSchema } from '@shop/kit';
-import { openDatabase } from '@shop/kit/db';
+import { openDatabase, runInBackground } from '@shop/kit/db';
 import { Checkout } from './checkout.js';
 import { createContext } from './context.js';
 import * as tables from './db/schema.js';
@@ -41,12 +41,18 @@ export async function buildServer() {
     },
     service.logger,
   );
-  const recover = () =>
-    checkout!.recover().then(
+  let recovering = false;
+  const recover = () => {
+    if (recovering) return; // a slow pass is still running; the next tick will catch up
+    recovering = true;
+    void runInBackground(() => checkout!.recover()).then(
       (finished) => finished > 0 && service.logger.info({ finished }, 'recovered unfinished checkouts'),
       (error: unknown) => service.logger.warn({ err: error }, 'recovery pass failed; retrying on the next one'),
-    );
-  void recover();
+    ).finally(() => {
+      recovering = false;
+    });
+  };
+  recover();
   recovery = setInterval(recover, envInt('RECOVERY_INTERVAL_MS', 5_000)).unref();
   return { ...service, database, checkout };
 }
