@@ -120,7 +120,7 @@ export class Checkout {
         .set({ state: 'PENDING', totalAmount: total, currency, stockSettled: true, updatedAt: new Date() })
         .where(and(eq(orders.id, order.id), eq(orders.state, 'RESERVING')))
         .returning();
-      if (!pending) return this.reload(order.id); // a concurrent request with the same key got there first
+      if (!pending) return this.reload(order.id, tx); // a concurrent request with the same key got there first
       const prices = sql.join(
         reservation.lines.map((line) => sql`(${line.productId}::uuid, ${line.unitPrice.amount}::int, ${line.unitPrice.currency})`),
         sql`, `,
@@ -226,8 +226,9 @@ export class Checkout {
     return moved ?? this.reload(id);
   }
 
-  private async reload(id: string): Promise<OrderRow> {
-    const [row] = await this.db.select().from(orders).where(eq(orders.id, id));
+  /** Reads an order; inside a transaction, pass it (PGlite has one connection, which the transaction holds). */
+  private async reload(id: string, executor: OrdersDatabase = this.db): Promise<OrderRow> {
+    const [row] = await executor.select().from(orders).where(eq(orders.id, id));
     if (!row) throw new Error(`order ${id} vanished`);
     return row;
   }
