@@ -30,13 +30,14 @@ export class ServiceProcess {
   }
 
   /** Starts the process and resolves once GET /ready says 200. */
-  async start(timeoutMs = 60_000): Promise<void> {
+  async start(timeoutMs = 120_000): Promise<void> {
     const service = SERVICES.find((s) => s.name === this.name)!;
     this.output = '';
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
       cwd: `${ROOT}/${service.dir}`,
       env: { ...process.env, ...this.env, [service.portEnv]: String(this.port), INIT_CWD: ROOT },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // The IPC channel lets the service notice when this process dies and stop too (see kit's listen).
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.child = child;
     const collect = (chunk: Buffer) => {

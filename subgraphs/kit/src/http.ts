@@ -131,5 +131,7 @@ export async function listen(app: FastifyInstance, port: number, host = process.
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  // Started by a supervisor over IPC (npm start, the tests): when it goes away, so do we.
+  if (process.send) process.once('disconnect', () => shutdown('parent exited'));
   return address;
 }
