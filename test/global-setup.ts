@@ -37,6 +37,9 @@ export default async function setup(project: TestProject) {
     SEED_DEMO: 'false',
     RECOVERY_INTERVAL_MS: '500',
     NODE_ENV: 'test',
+    // Every test registers and logs in from 127.0.0.1; the rate limits have their own stack in security.test.ts.
+    RATE_LIMIT_REGISTER_PER_IP: '100000',
+    RATE_LIMIT_LOGIN_PER_IP: '100000',
   };
   // Free ports, so a test run never collides with `npm start` or another run on the same machine.
   const ports = { router: await freePort(), users: await freePort(), products: await freePort(), orders: await freePort() };

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { authenticate, isUuid, type Viewer } from '@shop/kit';
+import { authenticate, clientAddress, isUuid, type Viewer } from '@shop/kit';
 import type { FastifyRequest } from 'fastify';
 import { findUsersByIds, type UsersDatabase } from './db/users-repository.js';
 import type { UserRow } from './db/schema.js';
@@ -7,6 +7,8 @@ import type { UserRow } from './db/schema.js';
 export interface Context {
   viewer: Viewer | null;
   db: UsersDatabase;
+  /** The original client's address, from the router's x-client-ip header; login and register are limited by it. */
+  clientIp: string;
   /** Per request, so one fetch of N users is one statement and nothing is cached across callers. */
   userById: DataLoader<string, UserRow | null>;
 }
@@ -15,6 +17,7 @@ export async function createContext(request: FastifyRequest, db: UsersDatabase):
   return {
     viewer: await authenticate(request),
     db,
+    clientIp: clientAddress(request),
     userById: new DataLoader(async (ids) => {
       const rows = await findUsersByIds(db, ids.filter(isUuid));
       const byId = new Map(rows.map((row) => [row.id, row]));

@@ -3,6 +3,7 @@ import { findUserByEmail, insertUser } from '../db/users-repository.js';
 import type { UserRow } from '../db/schema.js';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
 import { hashPassword, verifyPassword } from '../passwords.js';
+import { accountGuard } from '../rate-limit.js';
 
 // Deliberately loose: the only real proof of an address is mail that arrives.
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -18,7 +19,8 @@ async function authPayload(user: UserRow) {
 }
 
 export const Mutation: MutationResolvers = {
-  async register(_parent, { input }, { db }) {
+  async register(_parent, { input }, { db, clientIp }) {
+    accountGuard.registerAttempt(clientIp);
     const email = validEmail(input.email);
     const name = boundedText('name', input.name, 1, 100);
     if (input.password.length < 8 || input.password.length > 128) {
@@ -29,13 +31,16 @@ export const Mutation: MutationResolvers = {
     return authPayload(user);
   },
 
-  async login(_parent, { input }, { db }) {
+  async login(_parent, { input }, { db, clientIp }) {
+    // Counted before anything is looked up, so a refusal says nothing about whether the account exists.
+    accountGuard.loginAttempt(input.email, clientIp);
     // Over-long input is never a valid login, but it still costs one hash, like any other failure.
     const plausible = input.email.length <= 254 && input.password.length <= 128;
     const user = plausible ? await findUserByEmail(db, input.email.trim()) : undefined;
     if (!(await verifyPassword(user?.passwordHash, plausible ? input.password : '')) || !user) {
       throw clientError('INVALID_CREDENTIALS', 'Wrong email or password');
     }
+    accountGuard.loginSucceeded(input.email, clientIp);
     return authPayload(user);
   },
 };
