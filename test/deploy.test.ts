@@ -123,7 +123,6 @@ function envReads(target: App): Set<string> {
  */
 const AWAITED_BY_CODE: Record<string, string> = {
   ROUTER_SECRET: 'issue 6: every subgraph refuses requests without the router secret (router and orders send it already)',
-  OTEL_EXPORTER_OTLP_ENDPOINT: 'issue 5: OpenTelemetry traces, exported over OTLP when this is set',
 };
 
 /** Env vars given to an app that neither its code reads nor an open issue is adding. */

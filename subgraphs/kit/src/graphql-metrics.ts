@@ -1,7 +1,11 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { metrics } from './metrics.js';
+import { currentRequest } from './request-context.js';
 
-/** Counts operations, their duration and their errors by code, for /metrics. */
+/**
+ * Counts operations, their duration and their errors by code, for /metrics, and logs each operation at debug
+ * level under its request id (names only: never its variables).
+ */
 export function graphqlMetricsPlugin<TContext extends BaseContext>(): ApolloServerPlugin<TContext> {
   return {
     async requestDidStart() {
@@ -12,8 +16,14 @@ export function graphqlMetricsPlugin<TContext extends BaseContext>(): ApolloServ
             operation_name: operationName ?? (operation ? 'anonymous' : 'invalid'),
             operation_type: operation?.operation ?? 'unknown',
           };
+          const seconds = Number(process.hrtime.bigint() - end) / 1e9;
           metrics.graphqlRequests.inc(labels);
-          metrics.graphqlDuration.observe(labels, Number(process.hrtime.bigint() - end) / 1e9);
+          metrics.graphqlDuration.observe(labels, seconds);
+          const log = currentRequest()?.log;
+          if (log?.isLevelEnabled('debug')) {
+            const summary = { operationName: labels.operation_name, operationType: labels.operation_type, errors: errors?.length ?? 0 };
+            log.debug({ ...summary, durationMs: Math.round(seconds * 1e4) / 10 }, 'graphql operation');
+          }
           for (const error of errors ?? []) {
             const code = error.extensions?.code;
             metrics.graphqlErrors.inc({ code: typeof code === 'string' ? code : 'INTERNAL_SERVER_ERROR' });

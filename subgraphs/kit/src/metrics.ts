@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One registry a process: every service is its own process. */
 export const registry = new Registry();
@@ -9,6 +9,38 @@ export const metrics = {
     name: 'db_queries_total',
     help: 'SQL statements sent to the database, by service and by origin (a client request, or background work)',
     labelNames: ['service', 'origin'],
+    registers: [registry],
+  }),
+  dbQueryDuration: new Histogram({
+    name: 'db_query_duration_seconds',
+    help: 'Time from handing a SQL statement to the driver to its result, waiting for a connection included',
+    labelNames: ['service'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  }),
+  dbPoolConnections: new Gauge({
+    name: 'db_pool_connections',
+    help: 'Database pool slots by state: busy (running a statement or holding a transaction) or available',
+    labelNames: ['service', 'state'],
+    registers: [registry],
+  }),
+  dbPoolMaxConnections: new Gauge({
+    name: 'db_pool_max_connections',
+    help: 'Connections the database pool may open (DB_POOL_MAX; 1 for embedded PGlite)',
+    labelNames: ['service'],
+    registers: [registry],
+  }),
+  dbPoolWaiting: new Gauge({
+    name: 'db_pool_waiting',
+    help: 'Statements and transactions waiting because every connection of the pool is busy',
+    labelNames: ['service'],
+    registers: [registry],
+  }),
+  subgraphFetchDuration: new Histogram({
+    name: 'router_subgraph_fetch_duration_seconds',
+    help: 'Time the router spends on one fetch from a subgraph, from sending the request to the parsed response',
+    labelNames: ['subgraph'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   }),
   graphqlRequests: new Counter({

@@ -1,5 +1,10 @@
-import { listen, servicePort } from '@shop/kit';
-import { buildServer } from './server.js';
+// Tracing patches modules as they load, so it starts before anything else is imported, and only when asked for.
+const tracing = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? (await import('@shop/kit/tracing')).startTracing('orders') : undefined;
+
+const { listen, servicePort } = await import('@shop/kit');
+const { buildServer } = await import('./server.js');
 
 const { app } = await buildServer();
+// Once the last request has drained, its spans are exported before the process exits.
+if (tracing) app.addHook('onClose', tracing.shutdown);
 await listen(app, servicePort('ORDERS_PORT', 4003));
