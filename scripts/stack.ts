@@ -23,6 +23,8 @@ export class ServiceProcess {
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
     private readonly echo = false,
+    /** The package directory to run; another checkout of the same service, for example. */
+    readonly directory = `${ROOT}/${SERVICES.find((s) => s.name === name)!.dir}`,
   ) {}
 
   get url(): string {
@@ -34,7 +36,7 @@ export class ServiceProcess {
     const service = SERVICES.find((s) => s.name === this.name)!;
     this.output = '';
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
-      cwd: `${ROOT}/${service.dir}`,
+      cwd: this.directory,
       env: { ...process.env, ...this.env, [service.portEnv]: String(this.port), INIT_CWD: ROOT },
       // The IPC channel lets the service notice when this process dies and stop too (see kit's listen).
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

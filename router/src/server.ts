@@ -1,6 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { createGraphQLService, SANDBOX_ORIGIN } from '@shop/kit';
+import { createGraphQLService, createLogger, SANDBOX_ORIGIN } from '@shop/kit';
 import { createGateway, SUPERGRAPH_PATH, subgraphsOf, type RouterContext } from './gateway.js';
+import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
+import { SupergraphFile } from './supergraph-file.js';
 
 /** Checks that a subgraph answers a trivial query. */
 async function subgraphAnswers(url: string): Promise<true | string> {
@@ -19,18 +20,25 @@ async function subgraphAnswers(url: string): Promise<true | string> {
 
 /** Builds the router (gateway loaded, subgraphs not yet required) without opening a port. */
 export async function buildServer() {
-  const supergraphSdl = readFileSync(SUPERGRAPH_PATH, 'utf8');
-  const gateway = createGateway(supergraphSdl);
-  const subgraphs = subgraphsOf(supergraphSdl);
+  const logger = createLogger('router');
+  const supergraph = new SupergraphFile(SUPERGRAPH_PATH, logger);
+  const gateway = createGateway(supergraph);
   const corsOrigins = [SANDBOX_ORIGIN, ...(process.env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean)];
+  // Operation limits, all enforced here before any subgraph is called (docs/security.md).
+  const limits = operationLimits();
   return createGraphQLService<RouterContext>({
     name: 'router',
+    logger,
     gateway,
     corsOrigins,
-    context: async (request) => ({ authorization: request.headers.authorization, requestId: request.id }),
+    parseOptions: { maxTokens: limits.tokens },
+    validationRules: limitRules(limits),
+    plugins: [costLimitPlugin<RouterContext>(limits)],
+    // request.ip is the socket's address, or with TRUST_PROXY the client's from X-Forwarded-For.
+    context: async (request) => ({ authorization: request.headers.authorization, requestId: request.id, clientIp: request.ip }),
     readiness: async () => {
       const checks = await Promise.all(
-        subgraphs.map(async ({ name, url }) => [name, await subgraphAnswers(url)] as const),
+        subgraphsOf(supergraph.current).map(async ({ name, url }) => [name, await subgraphAnswers(url)] as const),
       );
       return { supergraph: true, ...Object.fromEntries(checks) };
     },

@@ -8,16 +8,35 @@ import {
 } from '@apollo/server/plugin/landingPage/default';
 import { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import cors from '@fastify/cors';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
-import type { GraphQLSchema } from 'graphql';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type RouteHandlerMethod,
+} from 'fastify';
+import type { GraphQLSchema, ParseOptions, ValidationRule } from 'graphql';
 import { isProduction } from './env.js';
 import { maskUnexpectedErrors } from './errors.js';
+import { runInRequestScope } from './request-context.js';
+import { errorBody, requireRouterSecret, trustProxySetting } from './trust.js';
 import { graphqlMetricsPlugin } from './graphql-metrics.js';
 import { createLogger, type Logger } from './logger.js';
 import { registry } from './metrics.js';
 
+export { currentRequest, type RequestScope } from './request-context.js';
+export { CLIENT_IP_HEADER, ROUTER_SECRET_HEADER, clientAddress, secretMatches } from './trust.js';
+
 /** What /ready reports: each named check is `true` or says what is wrong. */
 export type ReadinessChecks = Record<string, true | string>;
+
+/** Checks that parts of the process add to its /ready, besides the service's own: `migrations`, by openDatabase. */
+const processChecks = new Map<string, () => Promise<true | string>>();
+
+export function addReadinessCheck(name: string, check: () => Promise<true | string>): void {
+  processChecks.set(name, check);
+}
 
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** Apollo Sandbox runs here and sends requests from the browser. */
@@ -33,7 +52,13 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
   plugins?: ApolloServerPlugin<TContext>[];
   /** Origins allowed by CORS; only the router faces browsers. */
   corsOrigins?: string[];
+  /** Extra validation rules (the router's operation limits), run once per distinct document. */
+  validationRules?: ValidationRule[];
+  /** graphql-js parse options, such as `maxTokens`. */
+  parseOptions?: ParseOptions;
   onClose?: () => Promise<void>;
+  /** A logger made before the service, for parts built before it (the router's supergraph file). */
+  logger?: Logger;
 }
 
 export interface GraphQLService<TContext extends BaseContext> {
@@ -49,7 +74,7 @@ export interface GraphQLService<TContext extends BaseContext> {
 export async function createGraphQLService<TContext extends BaseContext>(
   options: GraphQLServiceOptions<TContext>,
 ): Promise<GraphQLService<TContext>> {
-  const logger = createLogger(options.name);
+  const logger = options.logger ?? createLogger(options.name);
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request access lines would double the log volume of the hot path; errors are still logged.
@@ -60,10 +85,43 @@ export async function createGraphQLService<TContext extends BaseContext>(
     // Longer than any client's idle socket time, so a reused keep-alive socket is never closed under a request.
     keepAliveTimeout: 75_000,
     forceCloseConnections: 'idle',
+    // The client's address is the socket's unless TRUST_PROXY names the proxies in front of us.
+    trustProxy: trustProxySetting(),
+  });
+  // While closing, a response that finishes also closes its connection: idle keep-alive sockets are closed when
+  // close() starts, but one busy then would stay open for keepAliveTimeout and hold the exit until its deadline.
+  let draining = false;
+  app.addHook('preClose', async () => {
+    draining = true;
   });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
+    if (draining) void reply.header('connection', 'close');
   });
+  // Errors fastify raises before GraphQL runs (a body over the limit, malformed JSON) get a GraphQL-style body.
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+    if (status === 500) request.log.error({ err: error }, 'request failed');
+    const [code, message] =
+      status === 413
+        ? ['PAYLOAD_TOO_LARGE', `Request bodies are limited to ${MAX_BODY_BYTES} bytes`]
+        : status === 415
+          ? ['UNSUPPORTED_MEDIA_TYPE', 'Send GraphQL requests as application/json']
+          : status === 500
+            ? ['INTERNAL_SERVER_ERROR', 'Internal server error']
+            : ['BAD_REQUEST', error.code?.startsWith('FST_') ? error.message : 'Bad request'];
+    return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, message));
+  });
+
+  const subgraph = !options.gateway;
+  const routerSecret = process.env.ROUTER_SECRET;
+  if (isProduction && !routerSecret) {
+    logger.warn(
+      subgraph
+        ? 'SECURITY: ROUTER_SECRET is not set. This subgraph answers anyone who can reach it, _entities and _service included. Set the same ROUTER_SECRET on the router and every subgraph.'
+        : 'SECURITY: ROUTER_SECRET is not set. The subgraphs cannot tell the router from anyone else. Set the same ROUTER_SECRET on the router and every subgraph.',
+    );
+  }
 
   if (options.corsOrigins) {
     await app.register(cors, { origin: options.corsOrigins, credentials: true, maxAge: 600 });
@@ -74,7 +132,10 @@ export async function createGraphQLService<TContext extends BaseContext>(
     ...(options.gateway ? { gateway: options.gateway } : { schema: options.schema! }),
     introspection,
     includeStacktraceInErrorResponses: false,
-    formatError: maskUnexpectedErrors(logger),
+    // "Did you mean" hints go with introspection: both describe the schema to whoever asks.
+    formatError: maskUnexpectedErrors(logger, { hideSuggestions: !introspection }),
+    ...(options.validationRules && { validationRules: options.validationRules }),
+    ...(options.parseOptions && { parseOptions: options.parseOptions }),
     plugins: [
       fastifyApolloDrainPlugin(app),
       graphqlMetricsPlugin<TContext>(),
@@ -88,14 +149,27 @@ export async function createGraphQLService<TContext extends BaseContext>(
   });
   await apollo.start();
 
+  const handler = fastifyApolloHandler(apollo, { context: (request) => options.context(request) }) as unknown as RouteHandlerMethod;
   app.route({
     url: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
-    handler: fastifyApolloHandler(apollo, { context: (request) => options.context(request) }),
+    onRequest: [
+      // With ROUTER_SECRET set, a subgraph answers only callers that hold it.
+      ...(subgraph && routerSecret ? [requireRouterSecret(routerSecret)] : []),
+      onlyJsonBodies,
+    ],
+    // Everything the request runs (formatError, subgraph fetches) logs under its request id.
+    handler(request, reply) {
+      return runInRequestScope({ id: request.id, log: request.log as unknown as Logger }, () => handler.call(this, request, reply));
+    },
   });
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
-    const checks = await options.readiness().catch((error: Error): ReadinessChecks => ({ readiness: error.message }));
+    const [own, added] = await Promise.all([
+      options.readiness().catch((error: Error): ReadinessChecks => ({ readiness: error.message })),
+      Promise.all([...processChecks].map(async ([name, check]) => [name, await check()] as const)),
+    ]);
+    const checks: ReadinessChecks = { ...own, ...Object.fromEntries(added) };
     const ready = Object.values(checks).every((check) => check === true);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
@@ -107,6 +181,17 @@ export async function createGraphQLService<TContext extends BaseContext>(
     app.addHook('onClose', async () => onClose());
   }
   return { app, apollo, logger };
+}
+
+const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
+
+/**
+ * POSTs must be JSON. text/plain and form bodies are what a browser sends cross-site without a CORS preflight,
+ * so they are refused (415) before they are parsed, whatever else the request carries.
+ */
+async function onlyJsonBodies(request: FastifyRequest, reply: FastifyReply) {
+  if (request.method !== 'POST' || JSON_CONTENT_TYPE.test(request.headers['content-type'] ?? '')) return;
+  return reply.code(415).send(errorBody('UNSUPPORTED_MEDIA_TYPE', 'Send GraphQL requests as application/json'));
 }
 
 /** Listens, and on SIGTERM or SIGINT stops accepting, drains, closes resources and exits 0. */

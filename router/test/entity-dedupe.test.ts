@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { dedupeRepresentations, expandEntities } from '../src/entity-dedupe.js';
+
+describe('entity representation dedupe', () => {
+  const a = { __typename: 'Product', id: 'a' };
+  const b = { __typename: 'Product', id: 'b' };
+
+  it('sends each distinct representation once and spreads answers and errors back', () => {
+    const deduped = dedupeRepresentations([a, b, a, a, b])!;
+    expect(deduped.unique).toEqual([a, b]);
+    expect(deduped.positions).toEqual([0, 1, 0, 0, 1]);
+    const response = {
+      data: { _entities: [{ id: 'a', name: 'A' }, null] },
+      errors: [{ message: 'gone', path: ['_entities', 1, 'name'] }, { message: 'other' }],
+    };
+    expect(expandEntities(response, deduped)).toEqual({
+      data: { _entities: [{ id: 'a', name: 'A' }, null, { id: 'a', name: 'A' }, { id: 'a', name: 'A' }, null] },
+      errors: [
+        { message: 'gone', path: ['_entities', 1, 'name'] },
+        { message: 'gone', path: ['_entities', 4, 'name'] },
+        { message: 'other' },
+      ],
+    });
+  });
+
+  it('leaves a list without duplicates alone', () => {
+    expect(dedupeRepresentations([a, b])).toBeNull();
+  });
+});
