@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** The four services, in start order, with their packages and default ports. */
@@ -88,4 +89,21 @@ export async function startStack(env: NodeJS.ProcessEnv, ports: Record<ServiceNa
   await Promise.all([services.users.start(), services.products.start(), services.orders.start()]);
   await services.router.start();
   return services;
+}
+
+/** A port nothing listens on now, so that stacks started side by side never collide. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One free port per service. */
+export async function freePorts(): Promise<Record<ServiceName, number>> {
+  return { router: await freePort(), users: await freePort(), products: await freePort(), orders: await freePort() };
 }

@@ -1,30 +1,16 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type ServiceName, type ServiceProcess } from '../scripts/stack.js';
+import { startStack, type ServiceName, type ServiceProcess, freePorts } from '../scripts/stack.js';
 import { contractOperation, post, type GraphQLResponse } from './client.js';
 import { expectStockConserved } from './conservation.js';
 import { TEST_ADMIN } from './fixtures.js';
+import { freshStorage } from './storage.js';
 
 /**
  * Checkout against crashes: a stack of its own, whose subgraphs this file kills with SIGKILL in the middle of a
  * checkout rush and restarts alone. Recovery must then finish or undo every interrupted checkout by itself.
  */
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 let stack: Record<ServiceName, ServiceProcess>;
 let routerUrl: string;
@@ -61,25 +47,11 @@ async function eventually(check: () => Promise<void>, timeoutMs = 30_000) {
 }
 
 beforeAll(async () => {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'shop-crash-'));
-  const serverUrl = process.env.TEST_POSTGRES_URL;
-  const databases: Record<string, string> = {};
-  const suffix = `crash_${Date.now().toString(36)}_${process.pid}`;
-  if (serverUrl) {
-    const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-    for (const name of ['users', 'products', 'orders']) {
-      await admin.unsafe(`create database shop_${name}_${suffix}`);
-      const url = new URL(serverUrl);
-      url.pathname = `/shop_${name}_${suffix}`;
-      databases[`${name.toUpperCase()}_DATABASE_URL`] = url.toString();
-    }
-    await admin.end();
-  }
-  const ports = { router: await freePort(), users: await freePort(), products: await freePort(), orders: await freePort() };
+  const storage = await freshStorage('crash');
+  const ports = await freePorts();
   stack = await startStack(
     {
-      ...databases,
-      DATA_DIR: dataDir,
+      ...storage.env,
       LOG_LEVEL: 'warn',
       ADMIN_EMAIL: TEST_ADMIN.email,
       ADMIN_PASSWORD: TEST_ADMIN.password,
@@ -95,12 +67,7 @@ beforeAll(async () => {
   routerUrl = `${stack.router.url}/graphql`;
   cleanup = async () => {
     await Promise.all(Object.values(stack).map((service) => service.stop('SIGTERM')));
-    await rm(dataDir, { recursive: true, force: true });
-    if (serverUrl) {
-      const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      for (const name of ['users', 'products', 'orders']) await admin.unsafe(`drop database if exists shop_${name}_${suffix} with (force)`);
-      await admin.end();
-    }
+    await storage.remove();
   };
 }, 240_000);
 

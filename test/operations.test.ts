@@ -8,28 +8,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type Server } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ServiceProcess, startStack, type ServiceName } from '../scripts/stack.js';
+import { ServiceProcess, startStack, type ServiceName, freePort, freePorts } from '../scripts/stack.js';
 import { contractOperation, metric, post, run, type GraphQLResponse } from './client.js';
 import { TEST_ADMIN } from './fixtures.js';
+import { freshStorage } from './storage.js';
 
 const SUBGRAPHS = ['users', 'products', 'orders'] as const;
 const SERVICES = ['router', ...SUBGRAPHS] as const;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function getJson(url: string): Promise<{ status: number; body: any }> {
   const response = await fetch(url);
@@ -251,35 +241,16 @@ describe('a stack of its own', () => {
 
   beforeAll(async () => {
     const endpoint = await receiver.start();
-    const dataDir = await mkdtemp(path.join(tmpdir(), 'shop-ops-'));
-    const serverUrl = process.env.TEST_POSTGRES_URL;
-    const suffix = `ops_${Date.now().toString(36)}_${process.pid}`;
-    const databases: Record<string, string> = {};
-    if (serverUrl) {
-      const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-      for (const name of SUBGRAPHS) {
-        await admin.unsafe(`create database shop_${name}_${suffix}`);
-        const url = new URL(serverUrl);
-        url.pathname = `/shop_${name}_${suffix}`;
-        databases[`${name.toUpperCase()}_DATABASE_URL`] = url.toString();
-      }
-      await admin.end();
-    }
+    const storage = await freshStorage('ops');
     cleanup = async () => {
       await Promise.all(Object.values(stack ?? {}).map((service) => service.stop('SIGTERM')));
       await receiver.stop();
-      await rm(dataDir, { recursive: true, force: true });
-      if (serverUrl) {
-        const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-        for (const name of SUBGRAPHS) await admin.unsafe(`drop database if exists shop_${name}_${suffix} with (force)`);
-        await admin.end();
-      }
+      await storage.remove();
     };
-    const ports = { router: await freePort(), users: await freePort(), products: await freePort(), orders: await freePort() };
+    const ports = await freePorts();
     stack = await startStack(
       {
-        ...databases,
-        DATA_DIR: dataDir,
+        ...storage.env,
         NODE_ENV: 'test',
         LOG_LEVEL: 'debug',
         ADMIN_EMAIL: TEST_ADMIN.email,

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeSupergraph, SUPERGRAPH_FILE, subgraphSdlFile } from '../schema/subgraphs.js';
-import { ServiceProcess, startStack, type ServiceName } from '../scripts/stack.js';
+import { ServiceProcess, startStack, type ServiceName, freePorts } from '../scripts/stack.js';
 import { contractOperation, post } from './client.js';
 
 /**
@@ -17,16 +16,6 @@ import { contractOperation, post } from './client.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 let work: string;
 let stack: Record<ServiceName, ServiceProcess>;
@@ -46,7 +35,7 @@ beforeAll(async () => {
   supergraphPath = path.join(work, 'supergraph.graphql');
   await writeFile(supergraphPath, await readFile(SUPERGRAPH_FILE, 'utf8'));
 
-  const ports = { router: await freePort(), users: await freePort(), products: await freePort(), orders: await freePort() };
+  const ports = await freePorts();
   const env = { DATA_DIR: path.join(work, 'data'), LOG_LEVEL: 'warn', SUPERGRAPH_PATH: supergraphPath, ADMIN_EMAIL: 'admin@redeploy.test', ADMIN_PASSWORD: 'admin-password' };
   stack = await startStack(env, ports);
   // From here on, products runs from the team's copy.

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getIntrospectionQuery } from 'graphql';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ServiceProcess, startStack, type ServiceName } from '../scripts/stack.js';
+import { ServiceProcess, startStack, type ServiceName, freePort, freePorts } from '../scripts/stack.js';
 import {
   adminToken,
   codes,
@@ -352,16 +351,6 @@ describe('login timing', () => {
 
 // ---------- a stack of this file's own: production mode, ROUTER_SECRET, short timeouts, small rate limits ----------
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 const ROUTER_SECRET = `router-secret-${randomUUID()}`;
 const TIMEOUT_MS = 1_000;
@@ -401,7 +390,7 @@ function startHangingServer(port: number) {
 
 beforeAll(async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'shop-security-'));
-  const ports = { router: await freePort(), users: await freePort(), products: await freePort(), orders: await freePort() };
+  const ports = await freePorts();
   const env = {
     NODE_ENV: 'production',
     JWT_SECRET: `security-test-key-${randomUUID()}`,
