@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { graphqlClient } from '@shop/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -12,15 +13,7 @@ let server: Awaited<ReturnType<typeof import('../src/server.js').buildServer>>;
 let dataDir: string;
 let sign: (id: string, role: string) => Promise<string>;
 
-async function graphql(query: string, variables: Record<string, unknown> = {}, token?: string) {
-  const response = await server.app.inject({
-    method: 'POST',
-    url: '/graphql',
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    payload: { query, variables },
-  });
-  return response.json() as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
-}
+let graphql: ReturnType<typeof graphqlClient>;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'orders-entities-'));
@@ -30,6 +23,7 @@ beforeAll(async () => {
   const { buildServer } = await import('../src/server.js');
   const { signToken } = await import('@shop/kit');
   server = await buildServer();
+  graphql = graphqlClient(server.app);
   sign = (id, role) => signToken({ id, role });
 }, 60_000);
 

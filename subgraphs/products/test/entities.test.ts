@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { graphqlClient } from '@shop/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -11,15 +12,7 @@ let server: Awaited<ReturnType<typeof import('../src/server.js').buildServer>>;
 let dataDir: string;
 let adminToken: string;
 
-async function graphql(query: string, variables: Record<string, unknown> = {}, token?: string) {
-  const response = await server.app.inject({
-    method: 'POST',
-    url: '/graphql',
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    payload: { query, variables },
-  });
-  return response.json() as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
-}
+let graphql: ReturnType<typeof graphqlClient>;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'products-entities-'));
@@ -28,6 +21,7 @@ beforeAll(async () => {
   const { buildServer } = await import('../src/server.js');
   const { signToken } = await import('@shop/kit');
   server = await buildServer();
+  graphql = graphqlClient(server.app);
   adminToken = await signToken({ id: '00000000-0000-4000-8000-000000000001', role: 'ADMIN' });
 }, 60_000);
 

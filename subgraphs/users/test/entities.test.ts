@@ -1,21 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { graphqlClient } from '@shop/kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** The users subgraph in-process on its own embedded database, asked for `_entities` as the router asks. */
 let server: Awaited<ReturnType<typeof import('../src/server.js').buildServer>>;
 let dataDir: string;
-
-async function graphql(query: string, variables: Record<string, unknown> = {}, token?: string) {
-  const response = await server.app.inject({
-    method: 'POST',
-    url: '/graphql',
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    payload: { query, variables },
-  });
-  return response.json() as { data?: any; errors?: { message: string; extensions?: { code?: string } }[] };
-}
+let graphql: ReturnType<typeof graphqlClient>;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'users-entities-'));
@@ -23,6 +15,7 @@ beforeAll(async () => {
   delete process.env.USERS_DATABASE_URL;
   const { buildServer } = await import('../src/server.js');
   server = await buildServer();
+  graphql = graphqlClient(server.app);
 }, 60_000);
 
 afterAll(async () => {
