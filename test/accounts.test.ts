@@ -3,7 +3,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { describe, expect, inject, it } from 'vitest';
-import { codes, registerCustomer, run } from './client.js';
+import { codes, forgedAdminToken, registerCustomer, run, unsignedAdminToken } from './client.js';
 
 /** The development signing key the test stack generated under its DATA_DIR. */
 function stackKey(): Uint8Array {
@@ -74,12 +74,7 @@ describe('Me', () => {
 
   it('gives UNAUTHENTICATED for a token signed with another key', async () => {
     const { user } = await registerCustomer();
-    const forged = await new SignJWT({ role: 'ADMIN' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(user.id)
-      .setIssuer('federated-shop')
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode('a key that is not the shop key, long enough'));
+    const forged = await forgedAdminToken(user.id);
     const response = await run('Me', {}, forged);
     expect(codes(response)).toEqual(['UNAUTHENTICATED']);
     expect(response.data?.me ?? null).toBeNull();
@@ -100,8 +95,7 @@ describe('Me', () => {
 
   it('gives UNAUTHENTICATED for an unsigned (alg: none) token', async () => {
     const { user } = await registerCustomer();
-    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const unsigned = `${encode({ alg: 'none' })}.${encode({ sub: user.id, role: 'ADMIN', iss: 'federated-shop', exp: 9999999999 })}.`;
+    const unsigned = unsignedAdminToken(user.id);
     expect(codes(await run('Me', {}, unsigned))).toEqual(['UNAUTHENTICATED']);
   });
 });

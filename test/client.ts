@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { parse, print, type OperationDefinitionNode } from 'graphql';
+import { SignJWT } from 'jose';
 import { inject } from 'vitest';
 
 import { TEST_ADMIN } from './fixtures.js';
@@ -106,4 +107,20 @@ export async function metric(service: string, name: string, labels: Record<strin
     total += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return total;
+}
+
+/** An ADMIN token for `userId`, well formed but signed with a key that is not the shop's. */
+export function forgedAdminToken(userId: string): Promise<string> {
+  return new SignJWT({ role: 'ADMIN' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setSubject(userId)
+    .setIssuer('federated-shop')
+    .setExpirationTime('1h')
+    .sign(new TextEncoder().encode('a key that is not the shop key, long enough'));
+}
+
+/** An ADMIN token for `userId` with `alg: none` and no signature at all. */
+export function unsignedAdminToken(userId: string): string {
+  const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${encode({ alg: 'none' })}.${encode({ sub: userId, role: 'ADMIN', iss: 'federated-shop', exp: 9999999999 })}.`;
 }

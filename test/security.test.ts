@@ -4,7 +4,6 @@ import { createServer as createHttpServer, type IncomingMessage, type ServerResp
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { getIntrospectionQuery } from 'graphql';
-import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ServiceProcess, startStack, type ServiceName, freePort, freePorts } from '../scripts/stack.js';
 import {
@@ -12,12 +11,14 @@ import {
   codes,
   contractOperation,
   createProduct,
+  forgedAdminToken,
   metric,
   placeOrder,
   post,
   registerCustomer,
   run,
   stockOf,
+  unsignedAdminToken,
   type GraphQLResponse,
 } from './client.js';
 import { TEST_ADMIN } from './fixtures.js';
@@ -277,14 +278,8 @@ describe('input', () => {
 
   it('refuses a forged admin token, and creates nothing with it', async () => {
     const { user } = await registerCustomer();
-    const forged = await new SignJWT({ role: 'ADMIN' })
-      .setProtectedHeader({ alg: 'HS256' })
-      .setSubject(user.id)
-      .setIssuer('federated-shop')
-      .setExpirationTime('1h')
-      .sign(new TextEncoder().encode('not the shop key, but long enough to sign with'));
-    const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const unsigned = `${encode({ alg: 'none' })}.${encode({ sub: user.id, role: 'ADMIN', iss: 'federated-shop', exp: 9999999999 })}.`;
+    const forged = await forgedAdminToken(user.id);
+    const unsigned = unsignedAdminToken(user.id);
     for (const token of [forged, unsigned]) {
       const sku = `FORGED-${randomUUID()}`;
       const input = { sku, name: 'Forged', description: '', category: 'forged', price: { amount: 1, currency: 'USD' }, stock: 1 };
