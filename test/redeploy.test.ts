@@ -94,6 +94,8 @@ describe('shipping a subgraph change', () => {
       if (!served.errors) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    // Keep the stream going a little past the swap, so it covers the new supergraph too.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
     streaming = false;
     await Promise.all(clients);
 
