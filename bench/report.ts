@@ -32,6 +32,11 @@ export interface Measurement {
   };
   /** Gateway process CPU time (user + system, all its processes) per completed request. */
   cpuMsPerRequest: number;
+  /**
+   * Everyone else's CPU per request in the same window: each subgraph process, the PostgreSQL server (all its
+   * processes) and the load generator. On two cores these share the machine with the gateway, so they bound rps.
+   */
+  otherCpuMsPerRequest?: Record<Subgraph | 'postgres' | 'client', number>;
   /** Where the per-request counters come from: the timed load itself, or a sequential probe of this operation alone. */
   countedBy: 'load' | 'probe';
   /** `db_queries_total{origin="request"}` per request, per subgraph database. */

@@ -7,7 +7,7 @@
  *   npm run bench -- --only OrderHistory   one workload (or a comma-separated list)
  *   npm run bench -- --duration 30 --connections 64
  *   npm run bench -- --soak                100k OrderHistory requests through our router; RSS must not grow >15%
- *   npm run bench -- --only Catalogue --cpu-prof   also a V8 CPU profile of each gateway over the timed
+ *   npm run bench -- --only Catalogue --cpu-prof   also a V8 CPU profile of each gateway and subgraph over the timed
  *                                                  workloads, under bench/results/profiles/ (git-ignored)
  *
  * BENCH_DATABASE_URL names the PostgreSQL server (default postgres://postgres@127.0.0.1:5432/postgres); the
@@ -162,6 +162,33 @@ function cpuMs(pid: number): number {
     }
   }
   return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/** CPU milliseconds of every process whose command is `command` (the PostgreSQL server's backends). */
+function cpuMsOfCommand(command: string): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== command) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // Gone.
+    }
+  }
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/** CPU milliseconds so far of the subgraphs, PostgreSQL and this process (autocannon runs here). */
+function otherCpu(subgraphs: Record<Subgraph, ServiceProcess>): Record<Subgraph | 'postgres' | 'client', number> {
+  const usage = process.cpuUsage();
+  return {
+    ...(Object.fromEntries(SUBGRAPHS.map((s) => [s, cpuMs(subgraphs[s].child!.pid!)])) as Record<Subgraph, number>),
+    postgres: cpuMsOfCommand('postgres'),
+    client: (usage.user + usage.system) / 1000,
+  };
 }
 
 /** Resident memory of the process tree, in MiB. */
@@ -368,11 +395,23 @@ async function main() {
     APOLLO_TELEMETRY_DISABLED: '1',
   };
 
+  // --cpu-prof: each gateway and subgraph loads bench/cpu-profile.mjs, which profiles between two SIGUSR2s (see there).
+  const profiles = path.join(fileURLToPath(new URL('./results/profiles/', import.meta.url)), fileStamp(startedAt));
+  const profileOf = (name: string) => path.join(profiles, `${name}.cpuprofile`);
+  const profiledEnv = (name: string): NodeJS.ProcessEnv =>
+    options.cpuProfile
+      ? {
+          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${fileURLToPath(new URL('./cpu-profile.mjs', import.meta.url))}`.trim(),
+          BENCH_CPU_PROFILE: profileOf(name),
+        }
+      : {};
+  const gatewayEnv = profiledEnv;
+
   step('subgraphs (migrations apply on start)');
   const subgraphs = {
-    users: new ServiceProcess('users', ports.users, env),
-    products: new ServiceProcess('products', ports.products, env),
-    orders: new ServiceProcess('orders', ports.orders, env),
+    users: new ServiceProcess('users', ports.users, { ...env, ...profiledEnv('users') }),
+    products: new ServiceProcess('products', ports.products, { ...env, ...profiledEnv('products') }),
+    orders: new ServiceProcess('orders', ports.orders, { ...env, ...profiledEnv('orders') }),
   } satisfies Record<Subgraph, ServiceProcess>;
   for (const s of SUBGRAPHS) cleanups.push(() => subgraphs[s].stop());
   await Promise.all(SUBGRAPHS.map((s) => subgraphs[s].start()));
@@ -384,16 +423,6 @@ async function main() {
   console.log(`  ${dataset.orderLines.toLocaleString('en')} order lines; seeded in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
 
   step('gateways');
-  // --cpu-prof: each gateway loads bench/cpu-profile.mjs, which profiles between two SIGUSR2s (see there).
-  const profiles = path.join(fileURLToPath(new URL('./results/profiles/', import.meta.url)), fileStamp(startedAt));
-  const profileOf = (name: GatewayName) => path.join(profiles, `${name}.cpuprofile`);
-  const gatewayEnv = (name: GatewayName): NodeJS.ProcessEnv =>
-    options.cpuProfile
-      ? {
-          NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import=${fileURLToPath(new URL('./cpu-profile.mjs', import.meta.url))}`.trim(),
-          BENCH_CPU_PROFILE: profileOf(name),
-        }
-      : {};
   const router = new ServiceProcess('router', ports.router, { ...env, ...gatewayEnv('ours') });
   cleanups.push(() => router.stop());
   await router.start();
@@ -464,7 +493,8 @@ async function main() {
 
   const workloads: WorkloadResult[] = [];
   const selected = WORKLOADS.filter((w) => options.only.includes(w));
-  if (options.cpuProfile) for (const g of gateways) process.kill(g.pid, 'SIGUSR2');
+  const profiled = [...gateways.map((g) => ({ name: g.name as string, pid: g.pid })), ...SUBGRAPHS.map((s) => ({ name: s as string, pid: subgraphs[s].child!.pid! }))];
+  if (options.cpuProfile) for (const p of profiled) process.kill(p.pid, 'SIGUSR2');
   for (const [index, workload] of selected.entries()) {
     // Gateways take turns going first, so slow drift on a shared machine does not always hit the same one.
     const order = gateways.map((_, i) => gateways[(i + index) % gateways.length]!);
@@ -478,6 +508,8 @@ async function main() {
       const m = await measure(gateway, subgraphs, reads[workload]);
       result.measurements[gateway.name] = m;
       console.log(`  ${gateway.name.padEnd(6)} ${m.rps.toFixed(1).padStart(8)} rps  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors.total}  cpu ${m.cpuMsPerRequest.toFixed(2)} ms/req`);
+      const others = Object.entries(m.otherCpuMsPerRequest ?? {}).map(([k, v]) => `${k} ${v.toFixed(2)}`);
+      console.log(`         others' cpu ms/req: ${others.join(', ')}`);
     }
     workloads.push(result);
   }
@@ -499,10 +531,10 @@ async function main() {
   const file = writeResults(fileStamp(startedAt), results);
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
   if (options.cpuProfile) {
-    for (const g of gateways) process.kill(g.pid, 'SIGUSR2');
+    for (const p of profiled) process.kill(p.pid, 'SIGUSR2');
     const deadline = Date.now() + 30_000;
-    while (!gateways.every((g) => existsSync(profileOf(g.name))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    console.log(`CPU profiles of the gateways over the timed workloads: ${path.relative(process.cwd(), profiles)}/{${gateways.map((g) => g.name).join(',')}}.cpuprofile`);
+    while (!profiled.every((p) => existsSync(profileOf(p.name))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    console.log(`CPU profiles over the timed workloads: ${path.relative(process.cwd(), profiles)}/{${profiled.map((p) => p.name).join(',')}}.cpuprofile`);
   }
   return 0;
 }
@@ -561,10 +593,15 @@ async function timed(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProces
   await settle(gateway, subgraphs);
   const before = await readCounters(subgraphs);
   const cpuBefore = cpuMs(gateway.pid);
+  const othersBefore = otherCpu(subgraphs);
   const outcome = await run();
+  const othersAfter = otherCpu(subgraphs);
   await settle(gateway, subgraphs);
   const cpuAfter = cpuMs(gateway.pid);
   const after = await readCounters(subgraphs);
+  const otherCpuMsPerRequest = Object.fromEntries(
+    Object.entries(othersAfter).map(([k, v]) => [k, (v - othersBefore[k as keyof typeof othersBefore]) / outcome.sent]),
+  ) as Measurement['otherCpuMsPerRequest'];
   return {
     gateway: gateway.name,
     requests: outcome.requests,
@@ -574,6 +611,7 @@ async function timed(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProces
     p99: outcome.p99,
     errors: outcome.errors,
     cpuMsPerRequest: (cpuAfter - cpuBefore) / outcome.sent,
+    otherCpuMsPerRequest,
     countedBy: 'load',
     ...perRequest(before, after, outcome.sent),
   };
