@@ -57,12 +57,31 @@ export async function signToken(viewer: Viewer, expiresIn = process.env.JWT_TTL 
     .sign(await signingKey());
 }
 
+/**
+ * Tokens whose signature has been verified, with their expiry. A customer's token comes back with every request
+ * to every subgraph, and WebCrypto's HMAC costs about 0.4 ms of CPU each time (the bench's profiles). Only
+ * verified tokens are kept, so the cache holds what we issued; the oldest go first past the cap.
+ */
+const verified = new Map<string, { viewer: Viewer; expiresAt: number }>();
+const VERIFIED_CAP = 10_000;
+
 /** Verifies a token's signature, algorithm, issuer and expiry; anything wrong is UNAUTHENTICATED. */
 export async function verifyToken(token: string): Promise<Viewer> {
+  const known = verified.get(token);
+  if (known) {
+    if (Date.now() < known.expiresAt) return known.viewer;
+    verified.delete(token);
+    throw clientError('UNAUTHENTICATED', 'Your session has expired; log in again');
+  }
   try {
     const { payload } = await jwtVerify(token, await signingKey(), { issuer: ISSUER, algorithms: [ALGORITHM] });
-    if (typeof payload.sub !== 'string' || typeof payload.role !== 'string') throw new joseErrors.JWTInvalid('claims');
-    return { id: payload.sub, role: payload.role };
+    if (typeof payload.sub !== 'string' || typeof payload.role !== 'string' || typeof payload.exp !== 'number') {
+      throw new joseErrors.JWTInvalid('claims');
+    }
+    const viewer = { id: payload.sub, role: payload.role };
+    if (verified.size >= VERIFIED_CAP) verified.delete(verified.keys().next().value!);
+    verified.set(token, { viewer, expiresAt: payload.exp * 1000 });
+    return viewer;
   } catch (error) {
     if (error instanceof joseErrors.JOSEError) {
       const expired = error instanceof joseErrors.JWTExpired;
