@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import {
   ApolloServerPluginLandingPageLocalDefault,
   ApolloServerPluginLandingPageProductionDefault,
@@ -139,7 +139,9 @@ export async function createGraphQLService<TContext extends BaseContext>(
     plugins: [
       fastifyApolloDrainPlugin(app),
       graphqlMetricsPlugin<TContext>(),
-      ...(options.schema ? [ApolloServerPluginInlineTraceDisabled()] : []),
+      // Both wrap every field resolver of a subgraph: inline traces for Apollo's usage reporting, cache hints
+      // for a router's entity cache. We use neither, and together they were 3% of a subgraph's CPU in the bench.
+      ...(options.schema ? [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()] : []),
       isProduction
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
