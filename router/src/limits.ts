@@ -12,7 +12,9 @@ import {
   getVariableValues,
   isCompositeType,
   isListType,
+  visit,
   type ASTVisitor,
+  type DocumentNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
   type SelectionSetNode,
@@ -142,14 +144,30 @@ export function costEstimator(listSize: number): ComplexityEstimator {
   };
 }
 
+/** Refuses variables that do not fit the operation's declarations, before any subgraph sees them. */
+function coerceVariables(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Record<string, unknown>): void {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 5 });
+  if (coerced.errors) throw refused('BAD_USER_INPUT', coerced.errors.map((error) => error.message).join('\n'));
+}
+
+/** The variables a document passes as a `first` argument, anywhere in it. */
+function variablesPassedAsFirst(document: DocumentNode): string[] {
+  const names = new Set<string>();
+  visit(document, {
+    Argument(node) {
+      if (node.name.value === 'first' && node.value.kind === Kind.VARIABLE) names.add(node.value.name.value);
+    },
+  });
+  return [...names].sort();
+}
+
 function refused(code: string, message: string, extensions: Record<string, unknown> = {}): GraphQLError {
   return new GraphQLError(message, { extensions: { ...extensions, code, http: { status: 400, headers: new HeaderMap() } } });
 }
 
 /** Estimates an operation's cost from its document and variables; throws BAD_USER_INPUT for bad variables. */
 export function estimateCost(schema: GraphQLSchema, operation: OperationDefinitionNode, document: Parameters<typeof getComplexity>[0]['query'], variables: Record<string, unknown>, listSize: number): number {
-  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables, { maxErrors: 5 });
-  if (coerced.errors) throw refused('BAD_USER_INPUT', coerced.errors.map((error) => error.message).join('\n'));
+  coerceVariables(schema, operation, variables);
   try {
     return getComplexity({
       schema,
@@ -169,12 +187,28 @@ export function estimateCost(schema: GraphQLSchema, operation: OperationDefiniti
  * depends on the variables, so it cannot be a cached validation rule) and before the gateway plans any fetch.
  */
 export function costLimitPlugin<TContext extends BaseContext>(limits: OperationLimits): ApolloServerPlugin<TContext> {
+  // A cost depends on the document and on the variables it passes as `first`, nothing else: it is worked out
+  // once per document and page sizes (Apollo Server hands the same parsed document to every request that sends
+  // the same text) instead of walking the operation again on every request.
+  const costs = new WeakMap<DocumentNode, { firstVariables: string[]; byPageSizes: Map<string, number> }>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           if (!operation) return;
-          const cost = estimateCost(schema, operation, document, request.variables ?? {}, limits.listSize);
+          const variables = request.variables ?? {};
+          let known = costs.get(document);
+          if (!known) costs.set(document, (known = { firstVariables: variablesPassedAsFirst(document), byPageSizes: new Map() }));
+          const key = JSON.stringify([operation.name?.value, ...known.firstVariables.map((name) => variables[name])]);
+          let cost = known.byPageSizes.get(key);
+          if (cost === undefined) {
+            cost = estimateCost(schema, operation, document, variables, limits.listSize);
+            // Page sizes are the client's to choose: keep a few per document, not every one ever sent.
+            if (known.byPageSizes.size >= 32) known.byPageSizes.clear();
+            known.byPageSizes.set(key, cost);
+          } else {
+            coerceVariables(schema, operation, variables);
+          }
           if (cost > limits.cost) {
             throw refused('COST_ESTIMATED_TOO_EXPENSIVE', `The operation's estimated cost exceeds the limit of ${limits.cost}.`, {
               cost: Number.isFinite(cost) ? cost : null,
