@@ -33,6 +33,21 @@ export interface OpenDatabaseOptions<TSchema extends Record<string, unknown>> {
   migrationsFolder: string;
 }
 
+/**
+ * A statement built once per database: drizzle otherwise renders a query's SQL on every call, which was the
+ * largest single cost of a subgraph's hot reads in the bench's profiles. `build` makes the query with
+ * `sql.placeholder`s and `.prepare()`s it; lists go in as one array parameter (`= any(...)`), so one statement
+ * text serves every length and PostgreSQL plans it once per connection.
+ */
+export function preparedPerDatabase<TDatabase extends object, TPrepared>(build: (db: TDatabase) => TPrepared): (db: TDatabase) => TPrepared {
+  const byDatabase = new WeakMap<TDatabase, TPrepared>();
+  return (db) => {
+    let prepared = byDatabase.get(db);
+    if (prepared === undefined) byDatabase.set(db, (prepared = build(db)));
+    return prepared;
+  };
+}
+
 const background = new AsyncLocalStorage<true>();
 
 /** Runs work that no client request asked for (recovery sweeps, say), so its statements are counted apart. */

@@ -1,5 +1,5 @@
 import { and, asc, count, countDistinct, desc, eq, getTableColumns, inArray, lte, sql, sum, type SQL } from 'drizzle-orm';
-import type { Database } from '@shop/kit/db';
+import { preparedPerDatabase, type Database } from '@shop/kit/db';
 import * as tables from './schema.js';
 import { orderItems, orders, type OrderItemRow, type OrderRow, type OrderState } from './schema.js';
 
@@ -9,49 +9,79 @@ export type OrdersDatabase = Database<typeof tables>;
 export const VISIBLE_STATES: OrderState[] = ['PENDING', 'PAYING', 'PAID', 'CANCELLED'];
 const visible = inArray(orders.state, VISIBLE_STATES);
 
+const ordersByIds = preparedPerDatabase((db: OrdersDatabase) =>
+  db.select().from(orders).where(sql`${orders.id} = any(${sql.placeholder('ids')})`).prepare('orders_by_ids'),
+);
+
 export function findOrdersByIds(db: OrdersDatabase, ids: readonly string[]): Promise<OrderRow[]> {
-  return db.select().from(orders).where(inArray(orders.id, [...ids]));
+  return ordersByIds(db).execute({ ids: [...ids] });
 }
 
+const itemsByOrderIds = preparedPerDatabase((db: OrdersDatabase) =>
+  db
+    .select()
+    .from(orderItems)
+    .where(sql`${orderItems.orderId} = any(${sql.placeholder('orderIds')})`)
+    .orderBy(asc(orderItems.position))
+    .prepare('items_by_order_ids'),
+);
+
 export function findItemsByOrderIds(db: OrdersDatabase, orderIds: readonly string[]): Promise<OrderItemRow[]> {
-  return db.select().from(orderItems).where(inArray(orderItems.orderId, [...orderIds])).orderBy(asc(orderItems.position));
+  return itemsByOrderIds(db).execute({ orderIds: [...orderIds] });
 }
 
 /**
- * The newest visible orders of several buyers in one statement: each buyer's orders are ranked newest first and
- * cut at `limit`, after the cursor's (createdAt, id) when there is one.
+ * Each buyer's visible orders ranked newest first, cut at `limit`; with `keyset`, only those before the
+ * cursor's (createdAt, id). Two statements, with and without a cursor, each prepared once.
  */
+function ordersOfBuyersPage(keyset: boolean) {
+  return preparedPerDatabase((db: OrdersDatabase) => {
+    const before = keyset
+      ? sql`(${orders.createdAt}, ${orders.id}) < (${sql.placeholder('afterCreatedAt')}::timestamptz, ${sql.placeholder('afterId')}::uuid)`
+      : undefined;
+    const ranked = db
+      .select({
+        ...getTableColumns(orders),
+        rank: sql<number>`row_number() over (partition by ${orders.buyerId} order by ${orders.createdAt} desc, ${orders.id} desc)`.as('rank'),
+      })
+      .from(orders)
+      .where(and(sql`${orders.buyerId} = any(${sql.placeholder('buyerIds')})`, visible, before))
+      .as('ranked');
+    return db
+      .select()
+      .from(ranked)
+      .where(sql`${ranked.rank} <= ${sql.placeholder('limit')}`)
+      .orderBy(asc(ranked.buyerId), desc(ranked.createdAt), desc(ranked.id))
+      .prepare(keyset ? 'orders_of_buyers_after' : 'orders_of_buyers');
+  });
+}
+const firstPageOfBuyers = ordersOfBuyersPage(false);
+const laterPageOfBuyers = ordersOfBuyersPage(true);
+
+/** The newest visible orders of several buyers in one statement, after the cursor's (createdAt, id) if any. */
 export async function listOrdersOfBuyers(
   db: OrdersDatabase,
   buyerIds: readonly string[],
   limit: number,
   after: { createdAt: Date; id: string } | null,
 ): Promise<OrderRow[]> {
-  const keyset: SQL | undefined = after
-    ? sql`(${orders.createdAt}, ${orders.id}) < (${after.createdAt.toISOString()}, ${after.id})`
-    : undefined;
-  const ranked = db
-    .select({
-      ...getTableColumns(orders),
-      rank: sql<number>`row_number() over (partition by ${orders.buyerId} order by ${orders.createdAt} desc, ${orders.id} desc)`.as('rank'),
-    })
-    .from(orders)
-    .where(and(inArray(orders.buyerId, [...buyerIds]), visible, keyset))
-    .as('ranked');
-  const rows = await db
-    .select()
-    .from(ranked)
-    .where(lte(ranked.rank, limit))
-    .orderBy(asc(ranked.buyerId), desc(ranked.createdAt), desc(ranked.id));
+  const rows = after
+    ? await laterPageOfBuyers(db).execute({ buyerIds: [...buyerIds], limit, afterCreatedAt: after.createdAt.toISOString(), afterId: after.id })
+    : await firstPageOfBuyers(db).execute({ buyerIds: [...buyerIds], limit });
   return rows.map(({ rank: _rank, ...order }) => order as OrderRow);
 }
 
-export async function countOrdersOfBuyers(db: OrdersDatabase, buyerIds: readonly string[]): Promise<Map<string, number>> {
-  const rows = await db
+const orderCountsOfBuyers = preparedPerDatabase((db: OrdersDatabase) =>
+  db
     .select({ buyerId: orders.buyerId, total: count() })
     .from(orders)
-    .where(and(inArray(orders.buyerId, [...buyerIds]), visible))
-    .groupBy(orders.buyerId);
+    .where(and(sql`${orders.buyerId} = any(${sql.placeholder('buyerIds')})`, visible))
+    .groupBy(orders.buyerId)
+    .prepare('order_counts_of_buyers'),
+);
+
+export async function countOrdersOfBuyers(db: OrdersDatabase, buyerIds: readonly string[]): Promise<Map<string, number>> {
+  const rows = await orderCountsOfBuyers(db).execute({ buyerIds: [...buyerIds] });
   return new Map(rows.map((row) => [row.buyerId, row.total]));
 }
 

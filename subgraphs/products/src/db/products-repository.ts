@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gte, ilike, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { Database } from '@shop/kit/db';
+import { preparedPerDatabase, type Database } from '@shop/kit/db';
 import * as tables from './schema.js';
 import { products, type ProductRow } from './schema.js';
 
@@ -28,48 +28,95 @@ const descending: Record<ProductSort, boolean> = { NEWEST: true, PRICE_ASC: fals
 /** `%`, `_` and `\` in search text match themselves, not LIKE patterns. */
 const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-function filterConditions(filter: CatalogueFilter): SQL | undefined {
+/** Which filters a catalogue request uses: one prepared statement per combination (and sort, and cursor). */
+function filterShape(filter: CatalogueFilter) {
+  return {
+    category: filter.category != null,
+    search: filter.search != null && filter.search !== '',
+    minPrice: filter.minPrice != null,
+    maxPrice: filter.maxPrice != null,
+    inStock: filter.inStock ?? null,
+  };
+}
+type FilterShape = ReturnType<typeof filterShape>;
+
+function filterConditions(shape: FilterShape): SQL | undefined {
   const conditions: (SQL | undefined)[] = [];
-  if (filter.category != null) conditions.push(eq(products.category, filter.category));
-  if (filter.search != null && filter.search !== '') {
-    const pattern = `%${likeLiteral(filter.search)}%`;
-    conditions.push(or(ilike(products.name, pattern), ilike(products.description, pattern)));
-  }
-  if (filter.minPrice != null) conditions.push(gte(products.priceAmount, filter.minPrice));
-  if (filter.maxPrice != null) conditions.push(lte(products.priceAmount, filter.maxPrice));
-  if (filter.inStock != null) conditions.push(filter.inStock ? sql`${products.stock} > 0` : eq(products.stock, 0));
+  if (shape.category) conditions.push(eq(products.category, sql.placeholder('category')));
+  if (shape.search) conditions.push(or(ilike(products.name, sql.placeholder('pattern')), ilike(products.description, sql.placeholder('pattern'))));
+  if (shape.minPrice) conditions.push(gte(products.priceAmount, sql.placeholder('minPrice')));
+  if (shape.maxPrice) conditions.push(lte(products.priceAmount, sql.placeholder('maxPrice')));
+  if (shape.inStock !== null) conditions.push(shape.inStock ? sql`${products.stock} > 0` : eq(products.stock, 0));
   return and(...conditions);
 }
+
+function filterValues(filter: CatalogueFilter) {
+  return {
+    category: filter.category,
+    pattern: filter.search ? `%${likeLiteral(filter.search)}%` : undefined,
+    minPrice: filter.minPrice,
+    maxPrice: filter.maxPrice,
+  };
+}
+
+const pageStatements = preparedPerDatabase((db: ProductsDatabase) => {
+  const statements = new Map<string, ReturnType<typeof preparePage>>();
+  function preparePage(shape: FilterShape, sort: ProductSort, keyset: boolean) {
+    const column = sortColumn[sort];
+    const direction = descending[sort] ? desc : asc;
+    const after = sql`(${column}, ${products.id})`;
+    const cursor = sql`(${sql.placeholder('afterKey')}, ${sql.placeholder('afterId')}::uuid)`;
+    return db
+      .select()
+      .from(products)
+      .where(and(filterConditions(shape), keyset ? (descending[sort] ? sql`${after} < ${cursor}` : sql`${after} > ${cursor}`) : undefined))
+      .orderBy(direction(column), direction(products.id))
+      .limit(sql.placeholder('limit'))
+      .prepare('catalogue_page');
+  }
+  return (shape: FilterShape, sort: ProductSort, keyset: boolean) => {
+    const key = JSON.stringify([shape, sort, keyset]);
+    let statement = statements.get(key);
+    if (!statement) statements.set(key, (statement = preparePage(shape, sort, keyset)));
+    return statement;
+  };
+});
 
 /** One catalogue page: rows after the cursor's (sort key, id), in the sort's direction. */
 export function listProducts(
   db: ProductsDatabase,
   options: { filter: CatalogueFilter; sort: ProductSort; limit: number; after: { key: string | number; id: string } | null },
-) {
+): Promise<ProductRow[]> {
   const { filter, sort, limit, after } = options;
-  const column = sortColumn[sort];
-  const down = descending[sort];
-  let keyset: SQL | undefined;
-  if (after) {
-    const key = sort === 'NEWEST' ? new Date(after.key as number).toISOString() : after.key;
-    keyset = down ? sql`(${column}, ${products.id}) < (${key}, ${after.id})` : sql`(${column}, ${products.id}) > (${key}, ${after.id})`;
-  }
-  const direction = down ? desc : asc;
-  return db
-    .select()
-    .from(products)
-    .where(and(filterConditions(filter), keyset))
-    .orderBy(direction(column), direction(products.id))
-    .limit(limit);
+  const statement = pageStatements(db)(filterShape(filter), sort, after !== null);
+  const afterKey = after && (sort === 'NEWEST' ? new Date(after.key as number).toISOString() : after.key);
+  return statement.execute({ ...filterValues(filter), limit, afterKey, afterId: after?.id });
 }
 
+const countStatements = preparedPerDatabase((db: ProductsDatabase) => {
+  const statements = new Map<string, ReturnType<typeof prepareCount>>();
+  function prepareCount(shape: FilterShape) {
+    return db.select({ total: count() }).from(products).where(filterConditions(shape)).prepare('catalogue_count');
+  }
+  return (shape: FilterShape) => {
+    const key = JSON.stringify(shape);
+    let statement = statements.get(key);
+    if (!statement) statements.set(key, (statement = prepareCount(shape)));
+    return statement;
+  };
+});
+
 export async function countProducts(db: ProductsDatabase, filter: CatalogueFilter): Promise<number> {
-  const [row] = await db.select({ total: count() }).from(products).where(filterConditions(filter));
+  const [row] = await countStatements(db)(filterShape(filter)).execute(filterValues(filter));
   return row?.total ?? 0;
 }
 
+const productsByIds = preparedPerDatabase((db: ProductsDatabase) =>
+  db.select().from(products).where(sql`${products.id} = any(${sql.placeholder('ids')})`).prepare('products_by_ids'),
+);
+
 export function findProductsByIds(db: ProductsDatabase, ids: readonly string[]): Promise<ProductRow[]> {
-  return db.select().from(products).where(inArray(products.id, [...ids]));
+  return productsByIds(db).execute({ ids: [...ids] });
 }
 
 export async function findProductBySku(db: ProductsDatabase, sku: string): Promise<ProductRow | undefined> {

@@ -1,12 +1,16 @@
-import { and, asc, count, eq, gt, inArray, or, sql } from 'drizzle-orm';
-import type { Database } from '@shop/kit/db';
+import { and, asc, count, eq, gt, or, sql } from 'drizzle-orm';
+import { preparedPerDatabase, type Database } from '@shop/kit/db';
 import * as tables from './schema.js';
 import { users, type UserRow } from './schema.js';
 
 export type UsersDatabase = Database<typeof tables>;
 
+const usersByIds = preparedPerDatabase((db: UsersDatabase) =>
+  db.select().from(users).where(sql`${users.id} = any(${sql.placeholder('ids')})`).prepare('users_by_ids'),
+);
+
 export function findUsersByIds(db: UsersDatabase, ids: readonly string[]): Promise<UserRow[]> {
-  return db.select().from(users).where(inArray(users.id, [...ids]));
+  return usersByIds(db).execute({ ids: [...ids] });
 }
 
 export async function findUserByEmail(db: UsersDatabase, email: string): Promise<UserRow | undefined> {
