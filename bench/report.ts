@@ -37,6 +37,8 @@ export interface Measurement {
    * processes) and the load generator. On two cores these share the machine with the gateway, so they bound rps.
    */
   otherCpuMsPerRequest?: Record<Subgraph | 'postgres' | 'client', number>;
+  /** Share of the whole machine's CPU (every core, every process, the kernel) busy during the timed run. */
+  machineBusy?: number;
   /** Where the per-request counters come from: the timed load itself, or a sequential probe of this operation alone. */
   countedBy: 'load' | 'probe';
   /** `db_queries_total{origin="request"}` per request, per subgraph database. */

@@ -181,6 +181,14 @@ function cpuMsOfCommand(command: string): number {
   return (ticks * 1000) / CLOCK_TICKS;
 }
 
+/** The whole machine's busy and total CPU milliseconds so far (/proc/stat), all cores together. */
+function machineCpuMs(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((sum, value) => sum + value, 0);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0); // idle + iowait
+  return { busy: ((total - idle) * 1000) / CLOCK_TICKS, total: (total * 1000) / CLOCK_TICKS };
+}
+
 /** CPU milliseconds so far of the subgraphs, PostgreSQL and this process (autocannon runs here). */
 function otherCpu(subgraphs: Record<Subgraph, ServiceProcess>): Record<Subgraph | 'postgres' | 'client', number> {
   const usage = process.cpuUsage();
@@ -509,7 +517,7 @@ async function main() {
       result.measurements[gateway.name] = m;
       console.log(`  ${gateway.name.padEnd(6)} ${m.rps.toFixed(1).padStart(8)} rps  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors.total}  cpu ${m.cpuMsPerRequest.toFixed(2)} ms/req`);
       const others = Object.entries(m.otherCpuMsPerRequest ?? {}).map(([k, v]) => `${k} ${v.toFixed(2)}`);
-      console.log(`         others' cpu ms/req: ${others.join(', ')}`);
+      console.log(`         others' cpu ms/req: ${others.join(', ')}; machine ${((m.machineBusy ?? 0) * 100).toFixed(0)}% busy`);
     }
     workloads.push(result);
   }
@@ -594,7 +602,9 @@ async function timed(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProces
   const before = await readCounters(subgraphs);
   const cpuBefore = cpuMs(gateway.pid);
   const othersBefore = otherCpu(subgraphs);
+  const machineBefore = machineCpuMs();
   const outcome = await run();
+  const machineAfter = machineCpuMs();
   const othersAfter = otherCpu(subgraphs);
   await settle(gateway, subgraphs);
   const cpuAfter = cpuMs(gateway.pid);
@@ -612,6 +622,7 @@ async function timed(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProces
     errors: outcome.errors,
     cpuMsPerRequest: (cpuAfter - cpuBefore) / outcome.sent,
     otherCpuMsPerRequest,
+    machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
     countedBy: 'load',
     ...perRequest(before, after, outcome.sent),
   };
