@@ -202,5 +202,8 @@ describe('OrderHistory', () => {
     const rest = await run('OrderHistory', { first: 2, after: orders.pageInfo.endCursor }, token);
     expect(rest.data.me.orders.edges.map((e: any) => e.node.id)).toEqual([ids[0]]);
     expect(rest.data.me.orders.pageInfo.hasNextPage).toBe(false);
+    // A first page counts the buyer's orders in its own statement, a later one with a separate count: both
+    // must say all of them, not just those on or after the page.
+    expect(rest.data.me.orders.totalCount).toBe(3);
   });
 });

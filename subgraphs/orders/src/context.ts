@@ -26,6 +26,12 @@ function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[][]
   return keys.map((key) => groups.get(key)!);
 }
 
+/** A page of one buyer's orders, and their count of visible orders when the page's statement gave it. */
+export interface OrdersPage {
+  rows: OrderRow[];
+  total: number | null;
+}
+
 /** Per-request DataLoaders: every list of references costs one statement, whatever its length. */
 function createLoaders(db: OrdersDatabase) {
   return {
@@ -36,7 +42,7 @@ function createLoaders(db: OrdersDatabase) {
     itemsByOrderId: new DataLoader<string, OrderItemRow[]>(async (ids) =>
       byKey(ids, await findItemsByOrderIds(db, ids), (row) => row.orderId),
     ),
-    ordersPage: new DataLoader<OrdersPageKey, OrderRow[], string>(
+    ordersPage: new DataLoader<OrdersPageKey, OrdersPage, string>(
       async (keys) => {
         // In practice every key of one request asks for the same page shape; group by it to be sure.
         const shapes = new Map<string, OrdersPageKey[]>();
@@ -44,11 +50,13 @@ function createLoaders(db: OrdersDatabase) {
           const shape = JSON.stringify([key.limit, key.after]);
           shapes.set(shape, [...(shapes.get(shape) ?? []), key]);
         }
-        const pages = new Map<OrdersPageKey, OrderRow[]>();
+        const pages = new Map<OrdersPageKey, OrdersPage>();
         for (const group of shapes.values()) {
           const buyerIds = group.map((key) => key.buyerId);
           const rows = await listOrdersOfBuyers(db, buyerIds, group[0]!.limit, group[0]!.after);
-          byKey(buyerIds, rows, (row) => row.buyerId).forEach((page, i) => pages.set(group[i]!, page));
+          byKey(buyerIds, rows, (row) => row.order.buyerId).forEach((page, i) =>
+            pages.set(group[i]!, { rows: page.map((row) => row.order), total: page[0]?.buyerTotal ?? null }),
+          );
         }
         return keys.map((key) => pages.get(key)!);
       },

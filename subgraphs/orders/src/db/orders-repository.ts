@@ -43,6 +43,9 @@ function ordersOfBuyersPage(keyset: boolean) {
       .select({
         ...getTableColumns(orders),
         rank: sql<number>`row_number() over (partition by ${orders.buyerId} order by ${orders.createdAt} desc, ${orders.id} desc)`.as('rank'),
+        // On a first page the window sees all of a buyer's visible orders, so totalCount needs no statement of
+        // its own; after a cursor it sees only the later ones, and the count statement answers instead.
+        buyerTotal: (keyset ? sql<number | null>`null::int` : sql<number | null>`(count(*) over (partition by ${orders.buyerId}))::int`).as('buyer_total'),
       })
       .from(orders)
       .where(and(sql`${orders.buyerId} = any(${sql.placeholder('buyerIds')})`, visible, before))
@@ -58,17 +61,23 @@ function ordersOfBuyersPage(keyset: boolean) {
 const firstPageOfBuyers = ordersOfBuyersPage(false);
 const laterPageOfBuyers = ordersOfBuyersPage(true);
 
+/** An order on a buyer's page, with the buyer's count of visible orders when the statement knows it. */
+export interface PagedOrder {
+  order: OrderRow;
+  buyerTotal: number | null;
+}
+
 /** The newest visible orders of several buyers in one statement, after the cursor's (createdAt, id) if any. */
 export async function listOrdersOfBuyers(
   db: OrdersDatabase,
   buyerIds: readonly string[],
   limit: number,
   after: { createdAt: Date; id: string } | null,
-): Promise<OrderRow[]> {
+): Promise<PagedOrder[]> {
   const rows = after
     ? await laterPageOfBuyers(db).execute({ buyerIds: [...buyerIds], limit, afterCreatedAt: after.createdAt.toISOString(), afterId: after.id })
     : await firstPageOfBuyers(db).execute({ buyerIds: [...buyerIds], limit });
-  return rows.map(({ rank: _rank, ...order }) => order as OrderRow);
+  return rows.map(({ rank: _rank, buyerTotal, ...order }) => ({ order: order as OrderRow, buyerTotal: buyerTotal === null ? null : Number(buyerTotal) }));
 }
 
 const orderCountsOfBuyers = preparedPerDatabase((db: OrdersDatabase) =>
