@@ -39,6 +39,8 @@ export interface Measurement {
   otherCpuMsPerRequest?: Record<Subgraph | 'postgres' | 'client', number>;
   /** Share of the whole machine's CPU (every core, every process, the kernel) busy during the timed run. */
   machineBusy?: number;
+  /** With --rounds above 1: each round's own figures, which the others combine. */
+  rounds?: Pick<Measurement, 'rps' | 'p50' | 'p99' | 'cpuMsPerRequest'>[];
   /** Where the per-request counters come from: the timed load itself, or a sequential probe of this operation alone. */
   countedBy: 'load' | 'probe';
   /** `db_queries_total{origin="request"}` per request, per subgraph database. */

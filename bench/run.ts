@@ -6,6 +6,7 @@
  *   npm run bench -- --quick               a short smoke run (3 s per workload, fewer logins)
  *   npm run bench -- --only OrderHistory   one workload (or a comma-separated list)
  *   npm run bench -- --duration 30 --connections 64
+ *   npm run bench -- --rounds 5            split each gateway's time into 5 interleaved rounds (default 3)
  *   npm run bench -- --soak                100k OrderHistory requests through our router; RSS must not grow >15%
  *   npm run bench -- --only Catalogue --cpu-prof   also a V8 CPU profile of each gateway and subgraph over the timed
  *                                                  workloads, under bench/results/profiles/ (git-ignored)
@@ -60,6 +61,7 @@ const { values: args } = parseArgs({
     'soak-requests': { type: 'string' },
     'place-order-rate': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    rounds: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -71,6 +73,12 @@ const quick = args.quick!;
 const options = {
   durationSeconds: Number(args.duration ?? (quick ? 3 : 10)),
   warmupSeconds: quick ? 1 : 3,
+  /**
+   * Each read workload runs in this many rounds, the gateways taking turns within each, and --duration is split
+   * between them. This machine's speed drifts by tens of percent over minutes (other tenants), so one long run
+   * per gateway compares different machines; interleaved rounds compare the gateways.
+   */
+  rounds: Number(args.rounds ?? (quick ? 1 : 3)),
   connections: Number(args.connections ?? 32),
   /** Customers whose tokens rotate through the reads; each is one Login (an argon2 verify) at start-up. */
   readers: quick ? 40 : 200,
@@ -91,7 +99,7 @@ const options = {
 for (const w of options.only) {
   if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`--only: unknown workload ${w}; one of ${WORKLOADS.join(', ')}`);
 }
-for (const [name, value] of Object.entries({ duration: options.durationSeconds, connections: options.connections, 'soak-requests': options.soakRequests })) {
+for (const [name, value] of Object.entries({ duration: options.durationSeconds, connections: options.connections, 'soak-requests': options.soakRequests, rounds: options.rounds })) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
 }
 
@@ -510,15 +518,25 @@ async function main() {
       workloads.push(...(await placeOrderPhase(order, subgraphs, reads, placeOrders)));
       continue;
     }
-    step(`${workload}: ${options.connections} connections, ${options.durationSeconds} s per gateway after ${options.warmupSeconds} s of warm-up`);
+    step(
+      `${workload}: ${options.connections} connections, ${options.durationSeconds} s per gateway in ${options.rounds} round(s), each after a warm-up (${options.warmupSeconds} s in the first)`,
+    );
     const result: WorkloadResult = { workload, description: DESCRIPTIONS[workload], measurements: {} };
-    for (const gateway of order) {
-      const m = await measure(gateway, subgraphs, reads[workload]);
-      result.measurements[gateway.name] = m;
-      console.log(`  ${gateway.name.padEnd(6)} ${m.rps.toFixed(1).padStart(8)} rps  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors.total}  cpu ${m.cpuMsPerRequest.toFixed(2)} ms/req`);
-      const others = Object.entries(m.otherCpuMsPerRequest ?? {}).map(([k, v]) => `${k} ${v.toFixed(2)}`);
-      console.log(`         others' cpu ms/req: ${others.join(', ')}; machine ${((m.machineBusy ?? 0) * 100).toFixed(0)}% busy`);
+    const rounds = new Map<GatewayName, Measurement[]>(gateways.map((g) => [g.name, []]));
+    for (let round = 0; round < options.rounds; round++) {
+      for (let i = 0; i < order.length; i++) {
+        // Within a round too, a different gateway goes first each time.
+        const turn = order[(i + round) % order.length]!;
+        const m = await measure(turn, subgraphs, reads[workload], round === 0 ? options.warmupSeconds : 1);
+        rounds.get(turn.name)!.push(m);
+        const others = Object.entries(m.otherCpuMsPerRequest ?? {}).map(([k, v]) => `${k} ${v.toFixed(2)}`);
+        console.log(
+          `  ${`${turn.name} ${round + 1}/${options.rounds}`.padEnd(11)} ${m.rps.toFixed(1).padStart(7)} rps  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors.total}  cpu ${m.cpuMsPerRequest.toFixed(2)} ms/req` +
+            `\n              others' cpu ms/req: ${others.join(', ')}; machine ${((m.machineBusy ?? 0) * 100).toFixed(0)}% busy`,
+        );
+      }
     }
+    for (const gateway of gateways) result.measurements[gateway.name] = combineRounds(rounds.get(gateway.name)!);
     workloads.push(result);
   }
 
@@ -590,11 +608,55 @@ function sized(warmup: LoadOutcome, seconds: number, connections: number): numbe
  * Warm-up, then a timed run sized to --duration, with the gateway's CPU time and the subgraphs' counters read
  * around it (after the warm-up's leftovers have drained) and divided by the requests sent.
  */
-async function measure(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProcess>, requests: Request[]): Promise<Measurement> {
+async function measure(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProcess>, requests: Request[], warmupSeconds: number): Promise<Measurement> {
   const next = rotation(requests);
-  const warmup = await load(gateway.url, next, { connections: options.connections, duration: options.warmupSeconds });
-  const amount = sized(warmup, options.durationSeconds, options.connections);
+  const warmup = await load(gateway.url, next, { connections: options.connections, duration: warmupSeconds });
+  const amount = sized(warmup, options.durationSeconds / options.rounds, options.connections);
   return timed(gateway, subgraphs, () => load(gateway.url, next, { connections: options.connections, amount }));
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/**
+ * One gateway's rounds as one measurement: requests over the summed time, per-request figures weighted by each
+ * round's requests, latency percentiles as the median of the rounds' (the rounds keep their own figures).
+ */
+function combineRounds(rounds: Measurement[]): Measurement {
+  if (rounds.length === 1) return rounds[0]!;
+  const requests = rounds.reduce((sum, m) => sum + m.requests, 0);
+  const durationSeconds = rounds.reduce((sum, m) => sum + m.durationSeconds, 0);
+  const weighted = (pick: (m: Measurement) => number) => rounds.reduce((sum, m) => sum + pick(m) * m.requests, 0) / requests;
+  const perKey = <K extends string>(pick: (m: Measurement) => Record<K, number> | undefined) => {
+    const keys = Object.keys(pick(rounds[0]!) ?? {}) as K[];
+    return Object.fromEntries(keys.map((key) => [key, weighted((m) => pick(m)?.[key] ?? NaN)])) as Record<K, number>;
+  };
+  const errors = rounds.map((m) => m.errors);
+  return {
+    gateway: rounds[0]!.gateway,
+    requests,
+    durationSeconds,
+    rps: requests / durationSeconds,
+    p50: median(rounds.map((m) => m.p50)),
+    p99: median(rounds.map((m) => m.p99)),
+    errors: {
+      non2xx: errors.reduce((sum, e) => sum + e.non2xx, 0),
+      transport: errors.reduce((sum, e) => sum + e.transport, 0),
+      graphql: errors.reduce((sum, e) => sum + e.graphql, 0),
+      total: errors.reduce((sum, e) => sum + e.total, 0),
+      samples: [...new Set(errors.flatMap((e) => e.samples))].slice(0, 3),
+    },
+    cpuMsPerRequest: weighted((m) => m.cpuMsPerRequest),
+    otherCpuMsPerRequest: perKey((m) => m.otherCpuMsPerRequest),
+    machineBusy: weighted((m) => m.machineBusy ?? NaN),
+    countedBy: 'load',
+    sqlPerRequest: perKey((m) => m.sqlPerRequest),
+    fetchesPerRequest: perKey((m) => m.fetchesPerRequest),
+    rounds: rounds.map(({ rps, p50, p99, cpuMsPerRequest }) => ({ rps, p50, p99, cpuMsPerRequest })),
+  };
 }
 
 async function timed(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProcess>, run: () => Promise<LoadOutcome>): Promise<Measurement> {
