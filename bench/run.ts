@@ -439,7 +439,7 @@ async function main() {
   console.log(`  ${dataset.orderLines.toLocaleString('en')} order lines; seeded in ${((Date.now() - seedStarted) / 1000).toFixed(1)} s`);
 
   step('gateways');
-  const router = new ServiceProcess('router', ports.router, { ...env, ...gatewayEnv('ours'), NODE_OPTIONS: process.env.EXP_NODE_OPTIONS ?? '' });
+  const router = new ServiceProcess('router', ports.router, { ...env, ...gatewayEnv('ours') });
   cleanups.push(() => router.stop());
   await router.start();
   const gateways: Gateway[] = [{ name: 'ours', url: router.url, pid: router.child!.pid!, stop: () => router.stop() }];
