@@ -323,6 +323,23 @@ describe('a stack of its own', () => {
     }
   });
 
+  it('carries a checkout\'s request id from orders into its stock call to products', async () => {
+    const admin = (await send('Login', { input: TEST_ADMIN })).data.login.token as string;
+    const input = { sku: `OPS-${randomUUID()}`, name: 'Request id item', description: '', category: 'ops', price: { amount: 100, currency: 'USD' }, stock: 5 };
+    const productId = (await send('CreateProduct', { input }, admin)).data.createProduct.product.id as string;
+    const buyer = (await send('Register', { input: { email: `rid-${randomUUID()}@test.shop`, password: 'long enough', name: 'Rid' } })).data.register.token as string;
+    const requestId = `checkout-${randomUUID()}`;
+    const placed = await send('PlaceOrder', { input: { items: [{ productId, quantity: 1 }], idempotencyKey: randomUUID() } }, buyer, { 'x-request-id': requestId });
+    expect(placed.errors).toBeUndefined();
+    // The router's own fetch of the order's products carries the id too; the stock call is the mutation.
+    const line = await eventually(async () => {
+      const found = logLines(stack.products).find((l) => l.reqId === requestId && l.msg === 'graphql operation' && l.operationType === 'mutation');
+      expect(found, `products logs the stock reservation under ${requestId}`).toBeDefined();
+      return found!;
+    });
+    expect(line).toMatchObject({ errors: 0 });
+  });
+
   it('has the router not ready while a subgraph is down, naming it, and ready again once it is back', async () => {
     expect(await stack.products.stop('SIGTERM')).toBe(0);
     const { status, body } = await getJson(`${stack.router.url}/ready`);

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { SERVICE_ROLE, envInt, signToken } from '@shop/kit';
+import { SERVICE_ROLE, currentRequest, envInt, signToken } from '@shop/kit';
 
 export interface ReservedLine {
   productId: string;
@@ -52,6 +52,10 @@ export class ProductsClient {
     const token = await signToken({ id: 'orders-service', role: SERVICE_ROLE }, '5m');
     const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
     if (process.env.ROUTER_SECRET) headers['x-router-secret'] = process.env.ROUTER_SECRET;
+    // The checkout's own request id, so products logs its part of a checkout under the same id. Recovery
+    // sweeps run outside any request and send none: products gives those calls ids of their own.
+    const requestId = currentRequest()?.id;
+    if (requestId) headers['x-request-id'] = requestId;
     const response = await fetch(this.url, {
       method: 'POST',
       headers,
