@@ -543,7 +543,7 @@ async function main() {
   const results: BenchResults = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    git: gitState(),
+    git: gitAtStart,
     machine: { node: process.version, cpus: cpus().length, platform: `${process.platform} ${process.arch}`, loadAverageAtStart: loadAverageAtStart },
     options: { ...options, databaseServer: options.databaseServer.replace(/\/\/[^@/]*@/, '//***@') },
     peers: { '@apollo/gateway': packageVersion('@apollo/gateway'), '@apollo/server': packageVersion('@apollo/server'), '@graphql-hive/gateway': peersInstalled.hiveGateway ?? HIVE_GATEWAY_VERSION },
@@ -575,6 +575,8 @@ const DESCRIPTIONS: Record<(typeof WORKLOADS)[number] | 'Reads+PlaceOrder', stri
 };
 
 const loadAverageAtStart = loadavg();
+/** The code the services were started from: read at start, since a long run may outlast a commit or two. */
+const gitAtStart = gitState();
 
 /**
  * Waits until the gateway and the subgraphs are idle: no subgraph counter moves and the gateway burns no CPU.
@@ -922,7 +924,7 @@ async function soak(router: Gateway, requests: Request[], startedAt: Date) {
   const report = {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
-    git: gitState(),
+    git: gitAtStart,
     mode: 'soak',
     warmupRequests,
     requests: outcome.requests,
