@@ -48,6 +48,24 @@ export function preparedPerDatabase<TDatabase extends object, TPrepared>(build: 
   };
 }
 
+/**
+ * A statement whose SQL depends on a shape (which filters a request uses, which sort, whether it has a cursor):
+ * one prepared statement per database and shape, keyed by the shape's JSON. Shapes must be few and
+ * server-chosen (booleans and enums), never request values, which go in as placeholders.
+ */
+export function preparedPerShape<TDatabase extends object, TShape, TPrepared>(
+  build: (db: TDatabase, shape: TShape) => TPrepared,
+): (db: TDatabase, shape: TShape) => TPrepared {
+  const byDatabase = preparedPerDatabase((_db: TDatabase) => new Map<string, TPrepared>());
+  return (db, shape) => {
+    const statements = byDatabase(db);
+    const key = JSON.stringify(shape);
+    let prepared = statements.get(key);
+    if (prepared === undefined) statements.set(key, (prepared = build(db, shape)));
+    return prepared;
+  };
+}
+
 const background = new AsyncLocalStorage<true>();
 
 /** Runs work that no client request asked for (recovery sweeps, say), so its statements are counted apart. */

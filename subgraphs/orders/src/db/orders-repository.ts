@@ -1,5 +1,5 @@
-import { and, asc, count, countDistinct, desc, eq, getTableColumns, inArray, lte, sql, sum, type SQL } from 'drizzle-orm';
-import { preparedPerDatabase, type Database } from '@shop/kit/db';
+import { and, asc, count, countDistinct, desc, eq, getTableColumns, inArray, sql, sum } from 'drizzle-orm';
+import { preparedPerDatabase, preparedPerShape, type Database } from '@shop/kit/db';
 import * as tables from './schema.js';
 import { orderItems, orders, type OrderItemRow, type OrderRow, type OrderState } from './schema.js';
 
@@ -34,32 +34,28 @@ export function findItemsByOrderIds(db: OrdersDatabase, orderIds: readonly strin
  * Each buyer's visible orders ranked newest first, cut at `limit`; with `keyset`, only those before the
  * cursor's (createdAt, id). Two statements, with and without a cursor, each prepared once.
  */
-function ordersOfBuyersPage(keyset: boolean) {
-  return preparedPerDatabase((db: OrdersDatabase) => {
-    const before = keyset
-      ? sql`(${orders.createdAt}, ${orders.id}) < (${sql.placeholder('afterCreatedAt')}::timestamptz, ${sql.placeholder('afterId')}::uuid)`
-      : undefined;
-    const ranked = db
-      .select({
-        ...getTableColumns(orders),
-        rank: sql<number>`row_number() over (partition by ${orders.buyerId} order by ${orders.createdAt} desc, ${orders.id} desc)`.as('rank'),
-        // On a first page the window sees all of a buyer's visible orders, so totalCount needs no statement of
-        // its own; after a cursor it sees only the later ones, and the count statement answers instead.
-        buyerTotal: (keyset ? sql<number | null>`null::int` : sql<number | null>`(count(*) over (partition by ${orders.buyerId}))::int`).as('buyer_total'),
-      })
-      .from(orders)
-      .where(and(sql`${orders.buyerId} = any(${sql.placeholder('buyerIds')})`, visible, before))
-      .as('ranked');
-    return db
-      .select()
-      .from(ranked)
-      .where(sql`${ranked.rank} <= ${sql.placeholder('limit')}`)
-      .orderBy(asc(ranked.buyerId), desc(ranked.createdAt), desc(ranked.id))
-      .prepare(keyset ? 'orders_of_buyers_after' : 'orders_of_buyers');
-  });
-}
-const firstPageOfBuyers = ordersOfBuyersPage(false);
-const laterPageOfBuyers = ordersOfBuyersPage(true);
+const ordersOfBuyersPage = preparedPerShape((db: OrdersDatabase, keyset: boolean) => {
+  const before = keyset
+    ? sql`(${orders.createdAt}, ${orders.id}) < (${sql.placeholder('afterCreatedAt')}::timestamptz, ${sql.placeholder('afterId')}::uuid)`
+    : undefined;
+  const ranked = db
+    .select({
+      ...getTableColumns(orders),
+      rank: sql<number>`row_number() over (partition by ${orders.buyerId} order by ${orders.createdAt} desc, ${orders.id} desc)`.as('rank'),
+      // On a first page the window sees all of a buyer's visible orders, so totalCount needs no statement of
+      // its own; after a cursor it sees only the later ones, and the count statement answers instead.
+      buyerTotal: (keyset ? sql<number | null>`null::int` : sql<number | null>`(count(*) over (partition by ${orders.buyerId}))::int`).as('buyer_total'),
+    })
+    .from(orders)
+    .where(and(sql`${orders.buyerId} = any(${sql.placeholder('buyerIds')})`, visible, before))
+    .as('ranked');
+  return db
+    .select()
+    .from(ranked)
+    .where(sql`${ranked.rank} <= ${sql.placeholder('limit')}`)
+    .orderBy(asc(ranked.buyerId), desc(ranked.createdAt), desc(ranked.id))
+    .prepare(keyset ? 'orders_of_buyers_after' : 'orders_of_buyers');
+});
 
 /** An order on a buyer's page, with the buyer's count of visible orders when the statement knows it. */
 export interface PagedOrder {
@@ -75,8 +71,8 @@ export async function listOrdersOfBuyers(
   after: { createdAt: Date; id: string } | null,
 ): Promise<PagedOrder[]> {
   const rows = after
-    ? await laterPageOfBuyers(db).execute({ buyerIds: [...buyerIds], limit, afterCreatedAt: after.createdAt.toISOString(), afterId: after.id })
-    : await firstPageOfBuyers(db).execute({ buyerIds: [...buyerIds], limit });
+    ? await ordersOfBuyersPage(db, true).execute({ buyerIds: [...buyerIds], limit, afterCreatedAt: after.createdAt.toISOString(), afterId: after.id })
+    : await ordersOfBuyersPage(db, false).execute({ buyerIds: [...buyerIds], limit });
   return rows.map(({ rank: _rank, buyerTotal, ...order }) => ({ order: order as OrderRow, buyerTotal: buyerTotal === null ? null : Number(buyerTotal) }));
 }
 

@@ -1,5 +1,5 @@
-import { and, asc, count, desc, eq, gte, ilike, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
-import { preparedPerDatabase, type Database } from '@shop/kit/db';
+import { and, asc, count, desc, eq, gte, ilike, lte, or, sql, type SQL } from 'drizzle-orm';
+import { preparedPerDatabase, preparedPerShape, type Database } from '@shop/kit/db';
 import * as tables from './schema.js';
 import { products, type ProductRow } from './schema.js';
 
@@ -59,9 +59,8 @@ function filterValues(filter: CatalogueFilter) {
   };
 }
 
-const pageStatements = preparedPerDatabase((db: ProductsDatabase) => {
-  const statements = new Map<string, ReturnType<typeof preparePage>>();
-  function preparePage(shape: FilterShape, sort: ProductSort, keyset: boolean) {
+const pageStatement = preparedPerShape(
+  (db: ProductsDatabase, { filter, sort, keyset }: { filter: FilterShape; sort: ProductSort; keyset: boolean }) => {
     const column = sortColumn[sort];
     const direction = descending[sort] ? desc : asc;
     const after = sql`(${column}, ${products.id})`;
@@ -69,18 +68,12 @@ const pageStatements = preparedPerDatabase((db: ProductsDatabase) => {
     return db
       .select()
       .from(products)
-      .where(and(filterConditions(shape), keyset ? (descending[sort] ? sql`${after} < ${cursor}` : sql`${after} > ${cursor}`) : undefined))
+      .where(and(filterConditions(filter), keyset ? (descending[sort] ? sql`${after} < ${cursor}` : sql`${after} > ${cursor}`) : undefined))
       .orderBy(direction(column), direction(products.id))
       .limit(sql.placeholder('limit'))
       .prepare('catalogue_page');
-  }
-  return (shape: FilterShape, sort: ProductSort, keyset: boolean) => {
-    const key = JSON.stringify([shape, sort, keyset]);
-    let statement = statements.get(key);
-    if (!statement) statements.set(key, (statement = preparePage(shape, sort, keyset)));
-    return statement;
-  };
-});
+  },
+);
 
 /** One catalogue page: rows after the cursor's (sort key, id), in the sort's direction. */
 export function listProducts(
@@ -88,26 +81,17 @@ export function listProducts(
   options: { filter: CatalogueFilter; sort: ProductSort; limit: number; after: { key: string | number; id: string } | null },
 ): Promise<ProductRow[]> {
   const { filter, sort, limit, after } = options;
-  const statement = pageStatements(db)(filterShape(filter), sort, after !== null);
+  const statement = pageStatement(db, { filter: filterShape(filter), sort, keyset: after !== null });
   const afterKey = after && (sort === 'NEWEST' ? new Date(after.key as number).toISOString() : after.key);
   return statement.execute({ ...filterValues(filter), limit, afterKey, afterId: after?.id });
 }
 
-const countStatements = preparedPerDatabase((db: ProductsDatabase) => {
-  const statements = new Map<string, ReturnType<typeof prepareCount>>();
-  function prepareCount(shape: FilterShape) {
-    return db.select({ total: count() }).from(products).where(filterConditions(shape)).prepare('catalogue_count');
-  }
-  return (shape: FilterShape) => {
-    const key = JSON.stringify(shape);
-    let statement = statements.get(key);
-    if (!statement) statements.set(key, (statement = prepareCount(shape)));
-    return statement;
-  };
-});
+const countStatement = preparedPerShape((db: ProductsDatabase, filter: FilterShape) =>
+  db.select({ total: count() }).from(products).where(filterConditions(filter)).prepare('catalogue_count'),
+);
 
 export async function countProducts(db: ProductsDatabase, filter: CatalogueFilter): Promise<number> {
-  const [row] = await countStatements(db)(filterShape(filter)).execute(filterValues(filter));
+  const [row] = await countStatement(db, filterShape(filter)).execute(filterValues(filter));
   return row?.total ?? 0;
 }
 
