@@ -1,5 +1,6 @@
-import { createGraphQLService, envInt, subgraphSchema } from '@shop/kit';
-import { openDatabase, runInBackground } from '@shop/kit/db';
+import { envInt } from '@shop/kit';
+import { runInBackground } from '@shop/kit/db';
+import { buildSubgraphServer } from '@shop/kit/subgraph-server';
 import { Checkout } from './checkout.js';
 import { createContext } from './context.js';
 import * as tables from './db/schema.js';
@@ -12,24 +13,17 @@ import { resolvers } from './resolvers/index.js';
  * every RECOVERY_INTERVAL_MS, so a restart after a crash needs no manual step.
  */
 export async function buildServer() {
-  const database = await openDatabase({
-    service: 'orders',
-    schema: tables,
-    migrationsFolder: new URL('../drizzle', import.meta.url).pathname,
-  });
-  const { db } = database;
   let recovery: NodeJS.Timeout | undefined;
   let checkout: Checkout | undefined;
-  const service = await createGraphQLService({
+  const service = await buildSubgraphServer({
     name: 'orders',
-    schema: subgraphSchema(new URL('../schema.graphql', import.meta.url), resolvers),
-    context: (request) => createContext(request, db, checkout!),
-    readiness: async () => ({ database: await database.ping().then(() => true as const, (e: Error) => e.message) }),
-    onClose: async () => {
-      clearInterval(recovery);
-      await database.close();
-    },
+    root: new URL('..', import.meta.url),
+    tables,
+    resolvers,
+    context: (request, db) => createContext(request, db, checkout!),
+    onClose: () => clearInterval(recovery),
   });
+  const { db } = service.database;
   checkout = new Checkout(
     db,
     new ProductsClient(),
@@ -54,5 +48,5 @@ export async function buildServer() {
   };
   recover();
   recovery = setInterval(recover, envInt('RECOVERY_INTERVAL_MS', 5_000)).unref();
-  return { ...service, database, checkout };
+  return { ...service, checkout };
 }
