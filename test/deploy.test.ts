@@ -69,7 +69,7 @@ interface App {
   /** `servicePort('USERS_PORT', 4001)` in src/index.ts. */
   portEnv: string;
   defaultPort: number;
-  /** Databases it opens: `openDatabase({ service: 'users' })` reads USERS_DATABASE_URL. */
+  /** Databases it opens: `buildSubgraphServer({ name: 'users' })` reads USERS_DATABASE_URL. */
   databases: string[];
   /** Names that `${x.toUpperCase()}` in an env var name stands for in this app's code. */
   templateNames: string[];
@@ -79,7 +79,8 @@ function app(name: string, dir: string): App {
   const code = sourcesOf(dir).map(read).join('\n');
   const port = /servicePort\(\s*'([A-Z0-9_]+)'\s*,\s*(\d[\d_]*)\s*\)/.exec(read(`${dir}/src/index.ts`));
   if (!port) throw new Error(`${dir}/src/index.ts has no servicePort('NAME_PORT', default) call`);
-  const databases = [...code.matchAll(/openDatabase\(\s*\{\s*service:\s*'([a-z]+)'/g)].map((m) => m[1]!);
+  // A subgraph opens its database through buildSubgraphServer({ name }), or openDatabase({ service }) directly.
+  const databases = [...code.matchAll(/(?:openDatabase\(\s*\{\s*service|buildSubgraphServer\(\s*\{\s*name):\s*'([a-z]+)'/g)].map((m) => m[1]!);
   // The router overrides each supergraph subgraph's URL by `${name.toUpperCase()}_URL`.
   const routes = /subgraphUrl|join__graph/.test(code) ? SUPERGRAPH_SUBGRAPHS : [];
   return {
