@@ -4,6 +4,7 @@ import { parse, print, type OperationDefinitionNode } from 'graphql';
 import { SignJWT } from 'jose';
 import { inject } from 'vitest';
 
+import { sumMetric } from '../scripts/stack.js';
 import { TEST_ADMIN } from './fixtures.js';
 
 /** The repository's copy of the client contract: tests send exactly these documents. */
@@ -99,14 +100,7 @@ export async function stockOf(productId: string): Promise<number> {
 
 /** A counter from a service's /metrics, summed over the series that match the label filter. */
 export async function metric(service: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${inject('serviceUrls')[service]}/metrics`)).text();
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
+  return sumMetric(await (await fetch(`${inject('serviceUrls')[service]}/metrics`)).text(), name, labels);
 }
 
 /** An ADMIN token for `userId`, well formed but signed with a key that is not the shop's. */
@@ -123,4 +117,17 @@ export function forgedAdminToken(userId: string): Promise<string> {
 export function unsignedAdminToken(userId: string): string {
   const encode = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
   return `${encode({ alg: 'none' })}.${encode({ sub: userId, role: 'ADMIN', iss: 'federated-shop', exp: 9999999999 })}.`;
+}
+
+/** Waits until `check` passes, retrying while the stack catches up; fails with its last error after the deadline. */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
 }

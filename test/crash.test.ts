@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type ServiceName, type ServiceProcess, freePorts } from '../scripts/stack.js';
-import { contractOperation, post, type GraphQLResponse } from './client.js';
+import { contractOperation, eventually, post, type GraphQLResponse } from './client.js';
 import { expectStockConserved } from './conservation.js';
 import { TEST_ADMIN } from './fixtures.js';
 import { freshStorage } from './storage.js';
@@ -15,6 +15,8 @@ import { freshStorage } from './storage.js';
 let stack: Record<ServiceName, ServiceProcess>;
 let routerUrl: string;
 let cleanup: () => Promise<void>;
+/** How long recovery after a restart may take to settle what the crash left. */
+const RECOVERY_DEADLINE_MS = 30_000;
 
 const send = (name: string, variables: Record<string, unknown>, token?: string) =>
   post({ query: contractOperation(name), operationName: name, variables }, token, routerUrl);
@@ -31,19 +33,6 @@ async function register() {
 async function newProduct(admin: string, stock: number) {
   const input = { sku: `CR-${randomUUID()}`, name: 'Crash test item', description: '', category: 'crash', price: { amount: 300, currency: 'USD' }, stock };
   return (await send('CreateProduct', { input }, admin)).data.createProduct.product.id as string;
-}
-
-/** Waits until `check` passes, retrying while recovery catches up; fails with the last error after the deadline. */
-async function eventually(check: () => Promise<void>, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
 }
 
 beforeAll(async () => {
@@ -100,7 +89,7 @@ describe.each(['orders', 'products'] as const)('killing the %s subgraph in a che
 
     await stack[victim].start(); // alone: the others keep running
 
-    await eventually(() => expectStockConserved(products.map((id) => ({ id, initialStock: 300 })), buyers, stockOf, routerUrl));
+    await eventually(() => expectStockConserved(products.map((id) => ({ id, initialStock: 300 })), buyers, stockOf, routerUrl), RECOVERY_DEADLINE_MS);
     for (const id of acknowledged) {
       const detail = await send('OrderDetail', { id }, admin);
       expect(detail.data?.order?.id).toBe(id);

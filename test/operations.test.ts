@@ -13,7 +13,7 @@ import path from 'node:path';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ServiceProcess, startStack, type ServiceName, freePort, freePorts } from '../scripts/stack.js';
-import { contractOperation, metric, post, run, type GraphQLResponse } from './client.js';
+import { contractOperation, eventually, metric, post, run, type GraphQLResponse } from './client.js';
 import { TEST_ADMIN } from './fixtures.js';
 import { freshStorage } from './storage.js';
 
@@ -24,19 +24,6 @@ const SERVICES = ['router', ...SUBGRAPHS] as const;
 async function getJson(url: string): Promise<{ status: number; body: any }> {
   const response = await fetch(url);
   return { status: response.status, body: await response.json() };
-}
-
-/** Waits until `check` passes; fails with its last error after the deadline. */
-async function eventually<T>(check: () => Promise<T>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
 }
 
 /** The JSON log lines a service printed (pino, one object a line). */
