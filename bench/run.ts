@@ -22,14 +22,13 @@
 import { execSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { parse, print, type OperationDefinitionNode } from 'graphql';
-import { ServiceProcess } from '../scripts/stack.js';
+import { freePort, ServiceProcess, sumMetric } from '../scripts/stack.js';
 import { ensurePeersInstalled, HIVE_GATEWAY_VERSION, PeerProcess } from './peers/index.js';
 import {
   computeRatios,
@@ -157,18 +156,21 @@ function processTree(pid: number): number[] {
   return tree;
 }
 
-/** utime + stime of the process tree, in milliseconds (/proc/<pid>/stat fields 14 and 15, in clock ticks). */
-function cpuMs(pid: number): number {
-  let ticks = 0;
-  for (const p of processTree(pid)) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]); // fields 14 and 15 of the whole line
-    } catch {
-      // Gone.
-    }
+/** A process's command name and CPU time so far in clock ticks (/proc/<pid>/stat: comm, utime + stime), or undefined once it has gone. */
+function processCpu(pid: number | string): { command: string; ticks: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 of the whole line, after pid, (comm) and state.
+    return { command: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return undefined;
   }
+}
+
+/** CPU time of the process tree, in milliseconds. */
+function cpuMs(pid: number): number {
+  const ticks = processTree(pid).reduce((sum, p) => sum + (processCpu(p)?.ticks ?? 0), 0);
   return (ticks * 1000) / CLOCK_TICKS;
 }
 
@@ -177,14 +179,8 @@ function cpuMsOfCommand(command: string): number {
   let ticks = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== command) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // Gone.
-    }
+    const cpu = processCpu(entry);
+    if (cpu?.command === command) ticks += cpu.ticks;
   }
   return (ticks * 1000) / CLOCK_TICKS;
 }
@@ -226,16 +222,6 @@ interface Counters {
   fetches: Record<Subgraph, number>;
 }
 
-function sumMetric(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (!Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}
-
 /** Each subgraph's own counters: SQL statements run for requests (background sweeps excluded) and operations served. */
 async function readCounters(subgraphs: Record<Subgraph, ServiceProcess>): Promise<Counters> {
   const texts = await Promise.all(SUBGRAPHS.map(async (s) => (await fetch(`${subgraphs[s].url}/metrics`)).text()));
@@ -255,17 +241,6 @@ function perRequest(before: Counters, after: Counters, requests: number) {
     sqlPerRequest: Object.fromEntries(SUBGRAPHS.map((s) => [s, per('sql', s)])) as Record<Subgraph, number>,
     fetchesPerRequest: { ...fetches, total: SUBGRAPHS.reduce((sum, s) => sum + fetches[s], 0) },
   };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 // ---------- load ----------

@@ -107,3 +107,14 @@ export function freePort(): Promise<number> {
 export async function freePorts(): Promise<Record<ServiceName, number>> {
   return { router: await freePort(), users: await freePort(), products: await freePort(), orders: await freePort() };
 }
+
+/** A metric in Prometheus text (a service's /metrics), summed over the series whose labels match `labels`. */
+export function sumMetric(text: string, name: string, labels: Record<string, string> = {}): number {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) continue;
+    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
