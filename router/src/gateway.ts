@@ -2,6 +2,7 @@ import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOp
 import type { GatewayGraphQLRequest, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { metrics } from '@shop/kit';
 import { dedupeRepresentations, expandEntities } from './entity-dedupe.js';
+import { installCompiledResultShaping } from './result-shaping.js';
 import { subgraphTimeoutMs, unavailable } from './subgraph-failures.js';
 import { postJson, SubgraphClosingError, withRetries } from './subgraph-http.js';
 import type { SupergraphFile } from './supergraph-file.js';
@@ -92,6 +93,7 @@ export function subgraphsOf(supergraphSdl: string): { name: string; url: string 
 }
 
 export function createGateway(supergraph: SupergraphFile): ApolloGateway {
+  installCompiledResultShaping();
   return new ApolloGateway({
     supergraphSdl: supergraph,
     buildService: ({ name, url }) => new SubgraphDataSource(name, subgraphUrl(name, url)),
