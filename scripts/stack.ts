@@ -36,7 +36,10 @@ export class ServiceProcess {
   async start(timeoutMs = 120_000): Promise<void> {
     const service = SERVICES.find((s) => s.name === this.name)!;
     this.output = '';
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts'], {
+    // tsx's ESM hooks only: our sources are ES modules, and its CommonJS hook would run on every require() a
+    // dependency makes at run time (Apollo's createHash requires 'crypto' on each call), which compiled code,
+    // as the images run, does not pay.
+    const child = spawn(process.execPath, ['--import', 'tsx/esm', 'src/index.ts'], {
       cwd: this.directory,
       env: { ...process.env, ...this.env, [service.portEnv]: String(this.port), INIT_CWD: ROOT },
       // The IPC channel lets the service notice when this process dies and stop too (see kit's listen).

@@ -48,7 +48,8 @@ export class PeerProcess {
 
   /** Starts the peer and resolves once it answers `{ __typename }`. */
   async start(timeoutMs = 120_000): Promise<void> {
-    const child = spawn(process.execPath, ['--import', 'tsx', `${BENCH}peers/${this.name}.ts`], {
+    // As scripts/stack.ts starts our services: tsx's ESM hooks only, so that no gateway pays its require() hook.
+    const child = spawn(process.execPath, ['--import', 'tsx/esm', `${BENCH}peers/${this.name}.ts`], {
       cwd: BENCH,
       env: { ...process.env, ...this.env, PORT: String(this.port) },
       // The IPC channel lets the peer notice when the bench dies and stop too.
