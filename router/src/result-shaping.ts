@@ -92,6 +92,12 @@ interface CompiledOperation {
   schema: Schema;
   rootType: CompositeType;
   selections: CompiledSelection[];
+  /**
+   * A response object. computeResponse makes them with a null prototype, so that no alias can set one; V8 keeps
+   * those as hash tables, slower to fill and to serialize. An operation that has no `__proto__` alias gets
+   * plain objects, which share their shape.
+   */
+  newObject: () => Record<string, unknown>;
   /** Variables with defaults, merged under the request's only when a @skip/@include reads one. */
   defaultedVariables: Record<string, unknown>;
   /** `schema.type(name)`, remembered. */
@@ -138,6 +144,10 @@ function conditionsOf(schema: Schema, element: { appliedDirectivesOf(definition:
   return conditions.length > 0 ? conditions : null;
 }
 
+function hasProtoAlias(selections: CompiledSelection[]): boolean {
+  return selections.some((s) => (s.kind === 'field' && s.responseName === '__proto__') || (s.children !== null && hasProtoAlias(s.children)));
+}
+
 function compileSelectionSet(schema: Schema, selectionSet: SelectionSet): CompiledSelection[] {
   return selectionSet.selections().map((selection): CompiledSelection => {
     const conditions = conditionsOf(schema, selection.element);
@@ -161,10 +171,12 @@ function compile(operation: Operation): CompiledOperation {
   const schema = operation.schema();
   const types = new Map<string, NamedType | undefined>();
   const subtypes = new Map<CompositeType, Map<NamedType, boolean>>();
+  const selections = compileSelectionSet(schema, operation.selectionSet);
   return {
     schema,
     rootType: schema.schemaDefinition.rootType(operation.rootKind)!,
-    selections: compileSelectionSet(schema, operation.selectionSet),
+    selections,
+    newObject: hasProtoAlias(selections) ? () => Object.create(null) : () => ({}),
     defaultedVariables: operation.collectDefaultedVariableValues(),
     typeNamed: (name) => {
       if (!types.has(name)) types.set(name, schema.type(name));
@@ -330,7 +342,7 @@ function updateOutputValue(
         }
         objectType = named;
       }
-      const outputObject = outputValue === undefined ? Object.create(null) : outputValue;
+      const outputObject = outputValue === undefined ? shaping.operation.newObject() : outputValue;
       const bubbled = applySelectionSet(inputValue, children, outputObject, shaping, path, objectType);
       shaping.invalid = false;
       shaping.hasErrors = bubbled;
@@ -356,7 +368,7 @@ export const compiledComputeResponse: ComputeResponse = ({ operation, variables,
   let compiled = compiledByOperation.get(operation);
   if (!compiled) compiledByOperation.set(operation, (compiled = compile(operation)));
   const shaping: Shaping = { operation: compiled, requestVariables: variables, variables: null, errors: [], introspectionHandling, invalid: false, hasErrors: false };
-  const data = Object.create(null);
+  const data = compiled.newObject();
   const bubbled = applySelectionSet(input, compiled.selections, data, shaping, [], compiled.rootType);
   return { data: bubbled ? null : data, errors: shaping.errors };
 };

@@ -45,6 +45,7 @@ const extraDocument = parse(`
     }
   }
   fragment Person on User { id name email }
+  query Proto { me { __proto__: name id } }
 `);
 
 /** A small seeded generator, so a failure names a case that can be run again. */
@@ -113,6 +114,7 @@ const cases = [
     .filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')
     .map((d) => ({ document: contract, name: d.name!.value, variables: [{}] as Record<string, unknown>[] })),
   { document: extraDocument, name: 'Aliased', variables: [{ withItems: true }, { withItems: false, skipTotal: true }, { withItems: 'yes' }] },
+  { document: extraDocument, name: 'Proto', variables: [{}] },
 ];
 
 describe('compiled result shaping', () => {
@@ -129,6 +131,16 @@ describe('compiled result shaping', () => {
       }
     }
     expect(compared).toBe(150 * variables.length);
+  });
+
+  it('gives an alias named __proto__ a plain property, never a prototype', () => {
+    const operation = operationFromDocument(apiSchema, extraDocument, { operationName: 'Proto' });
+    const input = JSON.parse('{"me": {"__proto__": "Ada", "id": "u1"}}');
+    const { data } = compiledComputeResponse({ operation, input, introspectionHandling: () => null });
+    const me = (data as { me: Record<string, unknown> }).me;
+    expect(Object.getPrototypeOf(me)).toBeNull();
+    expect(Object.keys(me)).toEqual(['__proto__', 'id']);
+    expect(me['__proto__']).toBe('Ada');
   });
 
   it('meets nulls, invalid values and bad __typenames in the generated data', () => {
