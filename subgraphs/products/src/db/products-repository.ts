@@ -66,38 +66,24 @@ const pageStatement = preparedPerShape(
     const after = sql`(${column}, ${products.id})`;
     const cursor = sql`(${sql.placeholder('afterKey')}, ${sql.placeholder('afterId')}::uuid)`;
     return db
-      .select({
-        product: products,
-        // On a first page the window sees every product that passes the filter, so totalCount needs no
-        // statement of its own; after a cursor it sees only the later ones, and the count statement answers.
-        total: keyset ? sql<number | null>`null::int` : sql<number | null>`(count(*) over ())::int`,
-      })
+      .select()
       .from(products)
       .where(and(filterConditions(filter), keyset ? (descending[sort] ? sql`${after} < ${cursor}` : sql`${after} > ${cursor}`) : undefined))
       .orderBy(direction(column), direction(products.id))
       .limit(sql.placeholder('limit'))
-      .prepare(keyset ? 'catalogue_page_after' : 'catalogue_page');
+      .prepare('catalogue_page');
   },
 );
 
-export interface CataloguePage {
-  rows: ProductRow[];
-  /** How many products pass the filter, when the page's statement counted them (a first page); else null. */
-  total: number | null;
-}
-
 /** One catalogue page: rows after the cursor's (sort key, id), in the sort's direction. */
-export async function listProducts(
+export function listProducts(
   db: ProductsDatabase,
   options: { filter: CatalogueFilter; sort: ProductSort; limit: number; after: { key: string | number; id: string } | null },
-): Promise<CataloguePage> {
+): Promise<ProductRow[]> {
   const { filter, sort, limit, after } = options;
   const statement = pageStatement(db, { filter: filterShape(filter), sort, keyset: after !== null });
   const afterKey = after && (sort === 'NEWEST' ? new Date(after.key as number).toISOString() : after.key);
-  const found = await statement.execute({ ...filterValues(filter), limit, afterKey, afterId: after?.id });
-  // An empty first page (or `first: 0` over nothing) is an exact count of zero.
-  const total = after ? null : (found[0]?.total ?? 0);
-  return { rows: found.map((row) => row.product), total };
+  return statement.execute({ ...filterValues(filter), limit, afterKey, afterId: after?.id });
 }
 
 const countStatement = preparedPerShape((db: ProductsDatabase, filter: FilterShape) =>

@@ -13,10 +13,9 @@ export const Query: QueryResolvers = {
     if (catalogueFilter.minPrice != null && catalogueFilter.maxPrice != null && catalogueFilter.minPrice > catalogueFilter.maxPrice) {
       throw clientError('BAD_USER_INPUT', 'minPrice must not exceed maxPrice', { field: 'filter' });
     }
-    const page = await listProducts(db, { filter: catalogueFilter, sort: order, limit: size + 1, after: cursor });
+    const rows = await listProducts(db, { filter: catalogueFilter, sort: order, limit: size + 1, after: cursor });
     const cursorOf = (row: ProductRow) => encodeCursor(cursorKind, sortKey[order](row), row.id);
-    const { total } = page;
-    return toConnection(page.rows, size, cursorOf, () => (total === null ? countProducts(db, catalogueFilter) : Promise.resolve(total)));
+    return toConnection(rows, size, cursorOf, () => countProducts(db, catalogueFilter));
   },
 
   product(_parent, { id }, { productById }) {
