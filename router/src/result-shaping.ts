@@ -89,7 +89,6 @@ type CompiledSelection =
   | { kind: 'fragment'; conditions: Condition[] | null; typeCondition: CompositeType | undefined; children: CompiledSelection[] };
 
 interface CompiledOperation {
-  schema: Schema;
   rootType: CompositeType;
   selections: CompiledSelection[];
   /**
@@ -173,7 +172,6 @@ function compile(operation: Operation): CompiledOperation {
   const subtypes = new Map<CompositeType, Map<NamedType, boolean>>();
   const selections = compileSelectionSet(schema, operation.selectionSet);
   return {
-    schema,
     rootType: schema.schemaDefinition.rootType(operation.rootKind)!,
     selections,
     newObject: hasProtoAlias(selections) ? () => Object.create(null) : () => ({}),
