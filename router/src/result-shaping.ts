@@ -306,14 +306,16 @@ function updateOutputValue(
       if (inputValue === null) return null;
       assert(Array.isArray(inputValue), () => `Invalid non-list value ${inputValue} returned by subgraph for list type ${shape.display}`);
       assert(outputValue === undefined || Array.isArray(outputValue), () => `Invalid non-list value ${outputValue} returned by subgraph for list type ${shape.display}`);
-      const outputList: unknown[] = outputValue === undefined ? new Array(inputValue.length).fill(undefined) : outputValue;
-      assert(inputValue.length === outputList.length, () => `[${inputValue}].length (${inputValue.length}) !== [${outputList}].length (${outputList.length})`);
+      // computeResponse fills a list of undefined to stand for a missing output list; reading one as absent is the same.
+      const outputList = outputValue as unknown[] | undefined;
+      const length = inputValue.length;
+      assert(outputList === undefined || length === outputList.length, () => `[${inputValue}].length (${length}) !== [${outputList}].length (${outputList!.length})`);
       let shouldNullify = false;
       let hasErrors = false;
-      const updated = new Array(outputList.length);
-      for (let index = 0; index < outputList.length; index++) {
+      const updated = new Array(length);
+      for (let index = 0; index < length; index++) {
         path.push(index);
-        updated[index] = updateOutputValue(outputList[index], shape.ofType, inputValue[index], children, path, shaping, parentType);
+        updated[index] = updateOutputValue(outputList?.[index], shape.ofType, inputValue[index], children, path, shaping, parentType);
         path.pop();
         shouldNullify ||= shaping.invalid;
         hasErrors ||= shaping.hasErrors;
