@@ -95,11 +95,15 @@ export function computeRatios(workloads: WorkloadResult[]): BenchResults['ratios
 function table(header: string[], rows: string[][], rightAligned = (i: number) => i > 0): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (rightAligned(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (rightAligned(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-const num = (value: number | null | undefined, digits = 1) => (value === null || value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits));
+const num = (value: number | null | undefined, digits = 1) =>
+  value === null || value === undefined || !Number.isFinite(value) ? '-' : value.toFixed(digits);
 const times = (value: number | null | undefined) => (value === null || value === undefined ? '-' : `${value.toFixed(2)}x`);
 
 /** The ratios table first (what the issue's targets are about), then every measurement in full. */
@@ -134,7 +138,9 @@ export function formatReport(results: BenchResults): string {
     ),
   );
   if (results.workloads.some((w) => w.workload === 'PlaceOrder')) {
-    out.push(`PlaceOrder is offered at a fixed ${String(results.options.placeOrderRate)}/s: its rps says whether a gateway kept up, not what it could do.`);
+    out.push(
+      `PlaceOrder is offered at a fixed ${String(results.options.placeOrderRate)}/s: its rps says whether a gateway kept up, not what it could do.`,
+    );
   }
   out.push('');
   out.push('Per gateway (SQL = statements per request in each database; fetches = subgraph requests per request)');
@@ -169,7 +175,12 @@ export function formatReport(results: BenchResults): string {
   );
   if (samples.length) out.push('', 'Error samples:', ...samples);
   const bad = results.verification.filter((v) => !v.identical);
-  out.push('', bad.length ? 'ANSWERS DIFFER between gateways:' : `Answers identical across the three gateways (${results.verification.map((v) => `${v.workload} x${v.checked}`).join(', ')}).`);
+  out.push(
+    '',
+    bad.length
+      ? 'ANSWERS DIFFER between gateways:'
+      : `Answers identical across the three gateways (${results.verification.map((v) => `${v.workload} x${v.checked}`).join(', ')}).`,
+  );
   for (const v of bad) out.push(...v.problems.map((p) => `  ${v.workload}: ${p}`));
   return out.join('\n');
 }

@@ -65,7 +65,11 @@ const { values: args } = parseArgs({
   },
 });
 if (args.help) {
-  console.log(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0]!.replace(/^\/\*\*|^ \* ?/gm, ''));
+  console.log(
+    readFileSync(fileURLToPath(import.meta.url), 'utf8')
+      .split('*/')[0]!
+      .replace(/^\/\*\*|^ \* ?/gm, ''),
+  );
   process.exit(0);
 }
 const quick = args.quick!;
@@ -98,7 +102,12 @@ const options = {
 for (const w of options.only) {
   if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`--only: unknown workload ${w}; one of ${WORKLOADS.join(', ')}`);
 }
-for (const [name, value] of Object.entries({ duration: options.durationSeconds, connections: options.connections, 'soak-requests': options.soakRequests, rounds: options.rounds })) {
+for (const [name, value] of Object.entries({
+  duration: options.durationSeconds,
+  connections: options.connections,
+  'soak-requests': options.soakRequests,
+  rounds: options.rounds,
+})) {
   if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
 }
 
@@ -106,9 +115,7 @@ for (const [name, value] of Object.entries({ duration: options.durationSeconds, 
 
 const contract = parse(readFileSync(`${ROOT}schema/operations/storefront.graphql`, 'utf8'));
 const operations = new Map(
-  contract.definitions
-    .filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')
-    .map((d) => [d.name!.value, print(d)]),
+  contract.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition').map((d) => [d.name!.value, print(d)]),
 );
 function body(operationName: string, variables: Record<string, unknown>): string {
   return JSON.stringify({ query: operations.get(operationName)!, operationName, variables });
@@ -424,7 +431,10 @@ async function main() {
     const supergraphFile = path.join(dataDir, 'supergraph.graphql');
     let supergraph = readFileSync(`${ROOT}schema/supergraph.graphql`, 'utf8');
     for (const s of SUBGRAPHS) {
-      supergraph = supergraph.replace(new RegExp(`(@join__graph\\(name: "${s}", url: ")[^"]*`), `$1${subgraphUrls[`${s.toUpperCase()}_URL` as keyof typeof subgraphUrls]}`);
+      supergraph = supergraph.replace(
+        new RegExp(`(@join__graph\\(name: "${s}", url: ")[^"]*`),
+        `$1${subgraphUrls[`${s.toUpperCase()}_URL` as keyof typeof subgraphUrls]}`,
+      );
     }
     writeFileSync(supergraphFile, supergraph);
     for (const name of ['apollo', 'hive'] as const) {
@@ -446,7 +456,8 @@ async function main() {
   const authorized = (token: string) => ({ 'content-type': 'application/json', authorization: `Bearer ${token}` });
   const anonymous = { 'content-type': 'application/json' };
   const SORTS = ['PRICE_ASC', 'PRICE_DESC', 'NAME', 'NEWEST'];
-  const sample = <T>(items: T[], count: number) => items.filter((_, i) => i % Math.max(1, Math.floor(items.length / count)) === 0).slice(0, count);
+  const sample = <T>(items: T[], count: number) =>
+    items.filter((_, i) => i % Math.max(1, Math.floor(items.length / count)) === 0).slice(0, count);
   const readOrders = dataset.orders.filter((o) => readerIndexes.has(o.buyerIndex));
   const reads: Record<ReadWorkload, Request[]> = {
     OrderHistory: readerTokens.map((t) => ({ body: body('OrderHistory', { first: 20 }), headers: authorized(t.token) })),
@@ -468,7 +479,10 @@ async function main() {
     let k = 0;
     return (): Request => {
       const n = k++;
-      const items = Array.from({ length: 1 + (n % 3) }, (_, j) => ({ productId: inStock[(n * 37 + j * 101) % inStock.length]!.id, quantity: 1 }));
+      const items = Array.from({ length: 1 + (n % 3) }, (_, j) => ({
+        productId: inStock[(n * 37 + j * 101) % inStock.length]!.id,
+        quantity: 1,
+      }));
       return {
         body: body('PlaceOrder', { input: { items, idempotencyKey: randomUUID() } }),
         headers: authorized(buyerTokens[n % buyerTokens.length]!.token),
@@ -480,11 +494,17 @@ async function main() {
 
   step('checking that the three gateways give identical answers');
   const verification = await verify(gateways, reads, placeOrders());
-  for (const v of verification) console.log(`  ${v.identical ? 'ok  ' : 'DIFF'} ${v.workload} (${v.checked} requests)${v.identical ? '' : `\n    ${v.problems.join('\n    ')}`}`);
+  for (const v of verification)
+    console.log(
+      `  ${v.identical ? 'ok  ' : 'DIFF'} ${v.workload} (${v.checked} requests)${v.identical ? '' : `\n    ${v.problems.join('\n    ')}`}`,
+    );
 
   const workloads: WorkloadResult[] = [];
   const selected = WORKLOADS.filter((w) => options.only.includes(w));
-  const profiled = [...gateways.map((g) => ({ name: g.name as string, pid: g.pid })), ...SUBGRAPHS.map((s) => ({ name: s as string, pid: subgraphs[s].child!.pid! }))];
+  const profiled = [
+    ...gateways.map((g) => ({ name: g.name as string, pid: g.pid })),
+    ...SUBGRAPHS.map((s) => ({ name: s as string, pid: subgraphs[s].child!.pid! })),
+  ];
   if (options.cpuProfile) for (const p of profiled) process.kill(p.pid, 'SIGUSR2');
   for (const [index, workload] of selected.entries()) {
     // Gateways take turns going first, so slow drift on a shared machine does not always hit the same one.
@@ -519,10 +539,24 @@ async function main() {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     git: gitAtStart,
-    machine: { node: process.version, cpus: cpus().length, platform: `${process.platform} ${process.arch}`, loadAverageAtStart: loadAverageAtStart },
+    machine: {
+      node: process.version,
+      cpus: cpus().length,
+      platform: `${process.platform} ${process.arch}`,
+      loadAverageAtStart: loadAverageAtStart,
+    },
     options: { ...options, databaseServer: options.databaseServer.replace(/\/\/[^@/]*@/, '//***@') },
-    peers: { '@apollo/gateway': packageVersion('@apollo/gateway'), '@apollo/server': packageVersion('@apollo/server'), '@graphql-hive/gateway': peersInstalled.hiveGateway ?? HIVE_GATEWAY_VERSION },
-    dataset: { products: dataset.products.length, customers: dataset.customers.length, orders: dataset.orders.length, orderLines: dataset.orderLines },
+    peers: {
+      '@apollo/gateway': packageVersion('@apollo/gateway'),
+      '@apollo/server': packageVersion('@apollo/server'),
+      '@graphql-hive/gateway': peersInstalled.hiveGateway ?? HIVE_GATEWAY_VERSION,
+    },
+    dataset: {
+      products: dataset.products.length,
+      customers: dataset.customers.length,
+      orders: dataset.orders.length,
+      orderLines: dataset.orderLines,
+    },
     verification,
     ratios: computeRatios(workloads),
     workloads,
@@ -535,7 +569,9 @@ async function main() {
     for (const p of profiled) process.kill(p.pid, 'SIGUSR2');
     const deadline = Date.now() + 30_000;
     while (!profiled.every((p) => existsSync(profileOf(p.name))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    console.log(`CPU profiles over the timed workloads: ${path.relative(process.cwd(), profiles)}/{${profiled.map((p) => p.name).join(',')}}.cpuprofile`);
+    console.log(
+      `CPU profiles over the timed workloads: ${path.relative(process.cwd(), profiles)}/{${profiled.map((p) => p.name).join(',')}}.cpuprofile`,
+    );
   }
   return 0;
 }
@@ -585,7 +621,12 @@ function sized(warmup: LoadOutcome, seconds: number, connections: number): numbe
  * Warm-up, then a timed run sized to --duration, with the gateway's CPU time and the subgraphs' counters read
  * around it (after the warm-up's leftovers have drained) and divided by the requests sent.
  */
-async function measure(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProcess>, requests: Request[], warmupSeconds: number): Promise<Measurement> {
+async function measure(
+  gateway: Gateway,
+  subgraphs: Record<Subgraph, ServiceProcess>,
+  requests: Request[],
+  warmupSeconds: number,
+): Promise<Measurement> {
   const next = rotation(requests);
   const warmup = await load(gateway.url, next, { connections: options.connections, duration: warmupSeconds });
   const amount = sized(warmup, options.durationSeconds / options.rounds, options.connections);
@@ -791,7 +832,11 @@ async function logIn(routerUrl: string, dataset: Dataset, count: number) {
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }
@@ -819,7 +864,11 @@ async function verify(gateways: Gateway[], reads: Record<ReadWorkload, Request[]
     const text = await response.text();
     return { status: response.status, text, json: JSON.parse(text) as GraphQLBody };
   };
-  const compare = (workload: string, answers: { gateway: Gateway; status: number; text: string; json: GraphQLBody }[], problems: string[]) => {
+  const compare = (
+    workload: string,
+    answers: { gateway: Gateway; status: number; text: string; json: GraphQLBody }[],
+    problems: string[],
+  ) => {
     const [reference, ...others] = answers;
     for (const answer of answers) {
       if (answer.status !== 200 || answer.json.errors) {
@@ -878,7 +927,9 @@ async function verify(gateways: Gateway[], reads: Record<ReadWorkload, Request[]
 async function soak(router: Gateway, requests: Request[], startedAt: Date) {
   const total = options.soakRequests;
   const warmupRequests = Math.max(options.connections * 10, Math.round(total / 10));
-  step(`soak: ${total.toLocaleString('en')} OrderHistory requests through our router, ${options.connections} connections, after ${warmupRequests.toLocaleString('en')} to warm up`);
+  step(
+    `soak: ${total.toLocaleString('en')} OrderHistory requests through our router, ${options.connections} connections, after ${warmupRequests.toLocaleString('en')} to warm up`,
+  );
   const next = rotation(requests);
   await load(router.url, next, { connections: options.connections, amount: warmupRequests });
   const warm = rssMiB(router.pid);

@@ -98,7 +98,20 @@ const CATEGORIES: Record<string, string[]> = {
   music: ['Guitar Strings', 'Ukulele', 'Metronome', 'Drum Sticks', 'Capo', 'Keyboard Stand'],
   pets: ['Dog Bed', 'Cat Tree', 'Leash', 'Aquarium', 'Bird Feeder', 'Chew Toy'],
 };
-const ADJECTIVES = ['Classic', 'Compact', 'Deluxe', 'Eco', 'Essential', 'Heavy-Duty', 'Lightweight', 'Modern', 'Premium', 'Rustic', 'Smart', 'Vintage'];
+const ADJECTIVES = [
+  'Classic',
+  'Compact',
+  'Deluxe',
+  'Eco',
+  'Essential',
+  'Heavy-Duty',
+  'Lightweight',
+  'Modern',
+  'Premium',
+  'Rustic',
+  'Smart',
+  'Vintage',
+];
 
 /** Rows per INSERT: postgres.js binds every value, and a statement takes at most 65,535 parameters. */
 async function insertInBatches(
@@ -194,7 +207,9 @@ export async function seed(urls: Record<Subgraph, string>, size: DatasetSize = D
     const lines = [...chosen].map((p) => ({ product: products[p]!, quantity: rand.int(1, 3) }));
     const total = lines.reduce((sum, line) => sum + line.product.price * line.quantity, 0);
     // The same fingerprint checkout computes, so a replayed key with this cart would be recognised.
-    const sorted = lines.map((l) => ({ productId: l.product.id, quantity: l.quantity })).sort((a, b) => (a.productId < b.productId ? -1 : 1));
+    const sorted = lines
+      .map((l) => ({ productId: l.product.id, quantity: l.quantity }))
+      .sort((a, b) => (a.productId < b.productId ? -1 : 1));
     const fingerprint = createHash('sha256').update(JSON.stringify(sorted)).digest('base64url');
     const createdAt = new Date(now - 365 * DAY + Math.floor((i / size.orders) * 364 * DAY) + rand.int(0, 600_000));
     const paid = rand.next() < 0.75;

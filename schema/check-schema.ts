@@ -148,7 +148,12 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckResu
     oldApi = apiSchemaOf(baseline);
     oldOwners = ownership(baseline);
   } catch (error) {
-    return { ...empty, supergraphSdl, supergraphStale, baselineError: `The baseline supergraph is not a valid supergraph: ${(error as Error).message}` };
+    return {
+      ...empty,
+      supergraphSdl,
+      supergraphStale,
+      baselineError: `The baseline supergraph is not a valid supergraph: ${(error as Error).message}`,
+    };
   }
   const newApi = apiSchemaOf(supergraphSdl);
   const newOwners = ownership(supergraphSdl);
@@ -322,7 +327,10 @@ function ownership(supergraphSdl: string): Map<string, Set<SubgraphName>> {
   for (const definition of document.definitions) {
     if (definition.kind !== Kind.ENUM_TYPE_DEFINITION || definition.name.value !== 'join__Graph') continue;
     for (const value of definition.values ?? []) {
-      const name = stringArg(value.directives?.find((d) => d.name.value === 'join__graph'), 'name');
+      const name = stringArg(
+        value.directives?.find((d) => d.name.value === 'join__graph'),
+        'name',
+      );
       if (name) graphs.set(value.name.value, name as SubgraphName);
     }
   }
@@ -348,7 +356,9 @@ function ownership(supergraphSdl: string): Map<string, Set<SubgraphName>> {
     if ('fields' in definition) {
       for (const field of definition.fields ?? []) {
         const fieldGraphs = graphsOf(field.directives, 'join__field');
-        const declared = field.directives?.some((d) => d.name.value === 'join__field' && d.arguments?.some((a) => a.name.value === 'graph'));
+        const declared = field.directives?.some(
+          (d) => d.name.value === 'join__field' && d.arguments?.some((a) => a.name.value === 'graph'),
+        );
         owners.set(`${typeName}.${field.name.value}`, declared ? fieldGraphs : typeGraphs);
       }
     }

@@ -31,7 +31,11 @@ let baseline: string | undefined;
 if (args.base) {
   const root = fileURLToPath(new URL('..', import.meta.url));
   try {
-    baseline = execFileSync('git', ['show', `${args.base}:schema/supergraph.graphql`], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    baseline = execFileSync('git', ['show', `${args.base}:schema/supergraph.graphql`], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (error) {
     usage(`Cannot read schema/supergraph.graphql at ${args.base}: ${(error as Error).message.trim()}`);
   }
@@ -93,7 +97,9 @@ function print(result: CheckResult): void {
     }
     console.log('');
   } else if (subgraph && result.elsewhere?.contractErrors) {
-    console.log(`ok    No operation of the client contract (${CONTRACT}) is broken by ${subgraph}'s changes (other subgraphs' are: see the note below).\n`);
+    console.log(
+      `ok    No operation of the client contract (${CONTRACT}) is broken by ${subgraph}'s changes (other subgraphs' are: see the note below).\n`,
+    );
   } else {
     console.log(`ok    Every operation of the client contract (${CONTRACT}) validates.\n`);
   }
@@ -105,7 +111,9 @@ function print(result: CheckResult): void {
     );
   }
   if (result.supergraphStale) {
-    console.log('note  schema/supergraph.graphql is not what composition produces now: run npm run compose to update schema/supergraph.graphql\n');
+    console.log(
+      'note  schema/supergraph.graphql is not what composition produces now: run npm run compose to update schema/supergraph.graphql\n',
+    );
   }
 
   if (result.ok) {

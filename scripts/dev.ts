@@ -24,7 +24,10 @@ const pending = new Map<ServiceName, NodeJS.Timeout>();
 for (const name of ['users', 'products', 'orders'] as const) {
   watch(subgraphSdlFile(name), () => {
     clearTimeout(pending.get(name));
-    pending.set(name, setTimeout(() => void recompose(name), 200));
+    pending.set(
+      name,
+      setTimeout(() => void recompose(name), 200),
+    );
   });
 }
 

@@ -58,7 +58,10 @@ export class ServiceProcess {
     const deadline = Date.now() + timeoutMs;
     const ready = (async () => {
       while (Date.now() < deadline) {
-        const ok = await fetch(`${this.url}/ready`).then((r) => r.ok, () => false);
+        const ok = await fetch(`${this.url}/ready`).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (ok) return;
         await new Promise((resolve) => setTimeout(resolve, 100));
       }

@@ -11,9 +11,7 @@ const env = {
   ADMIN_PASSWORD: process.env.ADMIN_PASSWORD ?? 'admin-password',
   APOLLO_TELEMETRY_DISABLED: '1',
 };
-const ports = Object.fromEntries(
-  SERVICES.map((s) => [s.name, Number(process.env[s.portEnv] ?? s.port)]),
-) as Record<ServiceName, number>;
+const ports = Object.fromEntries(SERVICES.map((s) => [s.name, Number(process.env[s.portEnv] ?? s.port)])) as Record<ServiceName, number>;
 
 console.log('Starting users, products, orders and the router (the first start creates the databases)...');
 const stack = await startStack(env, ports, true).catch((error: Error) => {

@@ -18,7 +18,14 @@ describe('CreateProduct, UpdateProduct, RestockProduct', () => {
     const created = await run('CreateProduct', { input }, admin);
     expect(created.errors).toBeUndefined();
     const product = created.data.createProduct.product;
-    expect(product).toMatchObject({ sku: input.sku, name: 'Desk', description: 'Oak', category: 'furniture', stock: 2, price: input.price });
+    expect(product).toMatchObject({
+      sku: input.sku,
+      name: 'Desk',
+      description: 'Oak',
+      category: 'furniture',
+      stock: 2,
+      price: input.price,
+    });
 
     const updated = await run('UpdateProduct', { id: product.id, input: { name: 'Standing Desk', category: 'office' } }, admin);
     expect(updated.data.updateProduct.product).toEqual({
@@ -117,7 +124,14 @@ describe('Customers', () => {
     const cursors: string[] = [];
     let after: string | null = null;
     for (;;) {
-      const page: any = await post({ query: 'query($after: String) { users(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }', variables: { after } }, admin);
+      const page: any = await post(
+        {
+          query:
+            'query($after: String) { users(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { cursor node { id } } } }',
+          variables: { after },
+        },
+        admin,
+      );
       for (const edge of page.data.users.edges) {
         if (edge.node.id === shopper.user.id) break;
         cursors.push(edge.cursor);

@@ -17,7 +17,10 @@ async function customerWithOrders(count: number) {
   const customer = await registerCustomer();
   const products = await Promise.all([1, 2, 3].map(() => createProduct({ stock: 1000 })));
   for (let i = 0; i < count; i += 1) {
-    await placeOrder(customer.token, products.map((product) => ({ productId: product.id, quantity: 1 + (i % 2) })));
+    await placeOrder(
+      customer.token,
+      products.map((product) => ({ productId: product.id, quantity: 1 + (i % 2) })),
+    );
   }
   return customer;
 }

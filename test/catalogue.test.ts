@@ -2,7 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { codes, createProduct, run, type TestProduct } from './client.js';
 
-type Page = { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: { cursor: string; node: TestProduct & { inStock: boolean } }[] };
+type Page = {
+  totalCount: number;
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  edges: { cursor: string; node: TestProduct & { inStock: boolean } }[];
+};
 const names = (page: Page) => page.edges.map((edge) => edge.node.name);
 
 async function catalogue(variables: Record<string, unknown>): Promise<Page> {
@@ -79,7 +83,9 @@ describe('Catalogue', () => {
 
   it('refuses a cursor from another sort order and a garbage cursor', async () => {
     const page = await catalogue({ filter: { category }, sort: 'NAME', first: 1 });
-    expect(codes(await run('Catalogue', { filter: { category }, sort: 'PRICE_ASC', after: page.pageInfo.endCursor }))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await run('Catalogue', { filter: { category }, sort: 'PRICE_ASC', after: page.pageInfo.endCursor }))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
     expect(codes(await run('Catalogue', { after: 'not a cursor' }))).toEqual(['BAD_USER_INPUT']);
   });
 

@@ -197,7 +197,13 @@ describe('OrderHistory', () => {
     expect(orders.edges[0].node).toMatchObject({
       status: 'PENDING',
       total: { amount: 450, currency: 'USD' },
-      items: [{ quantity: 3, unitPrice: { amount: 150, currency: 'USD' }, product: { id: product.id, sku: product.sku, name: 'Pen', price: { amount: 150, currency: 'USD' } } }],
+      items: [
+        {
+          quantity: 3,
+          unitPrice: { amount: 150, currency: 'USD' },
+          product: { id: product.id, sku: product.sku, name: 'Pen', price: { amount: 150, currency: 'USD' } },
+        },
+      ],
     });
     const rest = await run('OrderHistory', { first: 2, after: orders.pageInfo.endCursor }, token);
     expect(rest.data.me.orders.edges.map((e: any) => e.node.id)).toEqual([ids[0]]);

@@ -10,9 +10,7 @@ import { TEST_ADMIN } from './fixtures.js';
 /** The repository's copy of the client contract: tests send exactly these documents. */
 const contract = parse(readFileSync(new URL('../schema/operations/storefront.graphql', import.meta.url), 'utf8'));
 const operations = new Map(
-  contract.definitions
-    .filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')
-    .map((d) => [d.name!.value, print(d)]),
+  contract.definitions.filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition').map((d) => [d.name!.value, print(d)]),
 );
 
 export function contractOperation(name: string): string {
@@ -28,7 +26,12 @@ export interface GraphQLResponse<T = any> {
   headers: Headers;
 }
 
-export async function post<T = any>(body: unknown, token?: string, url = inject('routerUrl'), headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> {
+export async function post<T = any>(
+  body: unknown,
+  token?: string,
+  url = inject('routerUrl'),
+  headers: Record<string, string> = {},
+): Promise<GraphQLResponse<T>> {
   const response = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }), ...headers },
@@ -75,7 +78,9 @@ export interface TestProduct {
 }
 
 /** A new product with a unique sku, through the contract's CreateProduct as the admin. */
-export async function createProduct(overrides: Partial<{ name: string; description: string; category: string; price: number; stock: number; sku: string }> = {}): Promise<TestProduct> {
+export async function createProduct(
+  overrides: Partial<{ name: string; description: string; category: string; price: number; stock: number; sku: string }> = {},
+): Promise<TestProduct> {
   const input = {
     sku: overrides.sku ?? `SKU-${randomUUID()}`,
     name: overrides.name ?? 'Test product',

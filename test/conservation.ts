@@ -47,6 +47,9 @@ export async function expectStockConserved(
   for (const product of products) {
     const left = await stockOf(product.id);
     expect(left).toBeGreaterThanOrEqual(0);
-    expect({ product: product.id, total: left + (held.get(product.id) ?? 0) }).toEqual({ product: product.id, total: product.initialStock });
+    expect({ product: product.id, total: left + (held.get(product.id) ?? 0) }).toEqual({
+      product: product.id,
+      total: product.initialStock,
+    });
   }
 }

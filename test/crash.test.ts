@@ -11,7 +11,6 @@ import { freshStorage } from './storage.js';
  * checkout rush and restarts alone. Recovery must then finish or undo every interrupted checkout by itself.
  */
 
-
 let stack: Record<ServiceName, ServiceProcess>;
 let routerUrl: string;
 let cleanup: () => Promise<void>;
@@ -31,7 +30,14 @@ async function register() {
 }
 
 async function newProduct(admin: string, stock: number) {
-  const input = { sku: `CR-${randomUUID()}`, name: 'Crash test item', description: '', category: 'crash', price: { amount: 300, currency: 'USD' }, stock };
+  const input = {
+    sku: `CR-${randomUUID()}`,
+    name: 'Crash test item',
+    description: '',
+    category: 'crash',
+    price: { amount: 300, currency: 'USD' },
+    stock,
+  };
   return (await send('CreateProduct', { input }, admin)).data.createProduct.product.id as string;
 }
 
@@ -74,14 +80,19 @@ describe.each(['orders', 'products'] as const)('killing the %s subgraph in a che
     const tenAcknowledged = new Promise<void>((resolve) => (underWay = resolve));
     const rush: Promise<GraphQLResponse>[] = [];
     for (let i = 0; i < 100; i += 1) {
-      const items = [{ productId: products[i % 3]!, quantity: 1 + (i % 4) }, ...(i % 5 === 0 ? [{ productId: products[(i + 1) % 3]!, quantity: 2 }] : [])];
+      const items = [
+        { productId: products[i % 3]!, quantity: 1 + (i % 4) },
+        ...(i % 5 === 0 ? [{ productId: products[(i + 1) % 3]!, quantity: 2 }] : []),
+      ];
       const checkout = send('PlaceOrder', { input: { items, idempotencyKey: randomUUID() } }, buyers[i % buyers.length]);
       rush.push(checkout.then((response) => (response.data?.placeOrder && ++acknowledgedSoFar === 10 && underWay(), response)));
     }
     await tenAcknowledged;
     await stack[victim].stop('SIGKILL');
     const responses = await Promise.all(rush);
-    const acknowledged = responses.filter((response) => response.data?.placeOrder).map((response) => response.data.placeOrder.order.id as string);
+    const acknowledged = responses
+      .filter((response) => response.data?.placeOrder)
+      .map((response) => response.data.placeOrder.order.id as string);
     const failed = responses.filter((response) => !response.data?.placeOrder);
     expect(acknowledged.length + failed.length).toBe(100);
     expect(acknowledged.length).toBeGreaterThanOrEqual(10);
@@ -89,7 +100,16 @@ describe.each(['orders', 'products'] as const)('killing the %s subgraph in a che
 
     await stack[victim].start(); // alone: the others keep running
 
-    await eventually(() => expectStockConserved(products.map((id) => ({ id, initialStock: 300 })), buyers, stockOf, routerUrl), RECOVERY_DEADLINE_MS);
+    await eventually(
+      () =>
+        expectStockConserved(
+          products.map((id) => ({ id, initialStock: 300 })),
+          buyers,
+          stockOf,
+          routerUrl,
+        ),
+      RECOVERY_DEADLINE_MS,
+    );
     for (const id of acknowledged) {
       const detail = await send('OrderDetail', { id }, admin);
       expect(detail.data?.order?.id).toBe(id);
@@ -102,21 +122,31 @@ describe('abandoned orders and lost payment answers', () => {
     const admin = (await send('Login', { input: TEST_ADMIN })).data.login.token as string;
     const product = await newProduct(admin, 10);
     const buyer = await register();
-    const placed = await send('PlaceOrder', { input: { items: [{ productId: product, quantity: 4 }], idempotencyKey: randomUUID() } }, buyer);
+    const placed = await send(
+      'PlaceOrder',
+      { input: { items: [{ productId: product, quantity: 4 }], idempotencyKey: randomUUID() } },
+      buyer,
+    );
     const id = placed.data.placeOrder.order.id;
     expect(await stockOf(product)).toBe(6);
     await eventually(async () => {
       expect((await send('OrderDetail', { id }, buyer)).data.order.status).toBe('CANCELLED');
       expect(await stockOf(product)).toBe(10);
     }, 20_000);
-    expect((await send('PayOrder', { input: { orderId: id, paymentToken: 'tok_visa' } }, buyer)).errors?.[0]?.extensions?.code).toBe('INVALID_STATE');
+    expect((await send('PayOrder', { input: { orderId: id, paymentToken: 'tok_visa' } }, buyer)).errors?.[0]?.extensions?.code).toBe(
+      'INVALID_STATE',
+    );
   });
 
   it('never cancels an order whose payment answer was lost, and marks it PAID once the charge is confirmed', async () => {
     const admin = (await send('Login', { input: TEST_ADMIN })).data.login.token as string;
     const product = await newProduct(admin, 10);
     const buyer = await register();
-    const placed = await send('PlaceOrder', { input: { items: [{ productId: product, quantity: 2 }], idempotencyKey: randomUUID() } }, buyer);
+    const placed = await send(
+      'PlaceOrder',
+      { input: { items: [{ productId: product, quantity: 2 }], idempotencyKey: randomUUID() } },
+      buyer,
+    );
     const id = placed.data.placeOrder.order.id;
     // tok_timeout: the sandbox provider charges the card but its answer never arrives.
     const lost = await send('PayOrder', { input: { orderId: id, paymentToken: 'tok_timeout' } }, buyer);

@@ -80,7 +80,9 @@ function app(name: string, dir: string): App {
   const port = /servicePort\(\s*'([A-Z0-9_]+)'\s*,\s*(\d[\d_]*)\s*\)/.exec(read(`${dir}/src/index.ts`));
   if (!port) throw new Error(`${dir}/src/index.ts has no servicePort('NAME_PORT', default) call`);
   // A subgraph opens its database through buildSubgraphServer({ name }), or openDatabase({ service }) directly.
-  const databases = [...code.matchAll(/(?:openDatabase\(\s*\{\s*service|buildSubgraphServer\(\s*\{\s*name):\s*'([a-z]+)'/g)].map((m) => m[1]!);
+  const databases = [...code.matchAll(/(?:openDatabase\(\s*\{\s*service|buildSubgraphServer\(\s*\{\s*name):\s*'([a-z]+)'/g)].map(
+    (m) => m[1]!,
+  );
   // The router overrides each supergraph subgraph's URL by `${name.toUpperCase()}_URL`.
   const routes = /subgraphUrl|join__graph/.test(code) ? SUPERGRAPH_SUBGRAPHS : [];
   return {
@@ -134,7 +136,10 @@ function unreadEnv(target: App, given: string[]): string[] {
 
 /** URL env vars that default to localhost, which a container or a pod must therefore set. */
 function urlVars(target: App): string[] {
-  const own = sourcesOf(target.dir).filter((f) => f.startsWith(`${target.dir}/`)).map(read).join('\n');
+  const own = sourcesOf(target.dir)
+    .filter((f) => f.startsWith(`${target.dir}/`))
+    .map(read)
+    .join('\n');
   const defaults = [...own.matchAll(/process\.env\.([A-Z0-9_]+_URL)\s*\?\?\s*'http:\/\/localhost/g)].map((m) => m[1]!);
   const routes = target.templateNames.filter((n) => !target.databases.includes(n)).map((n) => `${n.toUpperCase()}_URL`);
   return [...new Set([...defaults, ...routes])];
@@ -277,7 +282,9 @@ describe('docker-compose.yml', () => {
           .filter((m) => m.target.startsWith('/docker-entrypoint-initdb.d'))
           .map((m) => read(m.source))
           .join('\n');
-        expect(initScripts, `${url.hostname} creates ${url.pathname.slice(1)}`).toMatch(new RegExp(`create database\\s+"?${url.pathname.slice(1)}\\b`, 'i'));
+        expect(initScripts, `${url.hostname} creates ${url.pathname.slice(1)}`).toMatch(
+          new RegExp(`create database\\s+"?${url.pathname.slice(1)}\\b`, 'i'),
+        );
       }
     }
     const router = APPS.find((a) => a.name === 'router')!;
@@ -330,7 +337,8 @@ describe('docker-compose.yml', () => {
     ]) {
       expect(queries, `the dashboard charts ${metric}`).toContain(metric);
     }
-    for (const quantile of ['0.5', '0.95', '0.99']) expect(queries).toContain(`histogram_quantile(${quantile}, sum by (le, job, operation_name)`);
+    for (const quantile of ['0.5', '0.95', '0.99'])
+      expect(queries).toContain(`histogram_quantile(${quantile}, sum by (le, job, operation_name)`);
   });
 });
 
@@ -362,7 +370,10 @@ describe('Dockerfiles', () => {
       const install = runs.find((r) => /\bnpm ci\b/.test(r) && r.includes('--omit=dev'));
       expect(install, 'an npm ci --omit=dev').toBeDefined();
       expect(install).toContain(`--workspace=${target.dir}`);
-      expect(runs.some((r) => /\bnpm (install|i)\b/.test(r)), 'npm install instead of npm ci').toBe(false);
+      expect(
+        runs.some((r) => /\bnpm (install|i)\b/.test(r)),
+        'npm install instead of npm ci',
+      ).toBe(false);
       const finalStage = steps.slice(steps.lastIndexOf(stages.at(-1)!));
       const user = finalStage.filter((s) => s.op === 'USER').at(-1)?.args;
       expect(user, 'USER in the final stage').toBeDefined();
@@ -377,14 +388,19 @@ describe('Dockerfiles', () => {
       expect(healthcheck).toContain(target.portEnv);
       expect(steps.some((s) => s.op === 'CMD')).toBe(true);
       for (const copy of steps.filter((s) => s.op === 'COPY' && !s.args.includes('--from='))) {
-        const sources = copy.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1);
+        const sources = copy.args
+          .split(/\s+/)
+          .filter((a) => !a.startsWith('--'))
+          .slice(0, -1);
         for (const source of sources) expect(exists(source), `${dockerfile}: COPY ${source}`).toBe(true);
       }
     });
   }
 
   it('.dockerignore keeps local state out of the build context', () => {
-    const ignored = read('.dockerignore').split(/\r?\n/).map((l) => l.trim());
+    const ignored = read('.dockerignore')
+      .split(/\r?\n/)
+      .map((l) => l.trim());
     for (const entry of ['.git', '**/node_modules', '**/.data', 'bench/results']) expect(ignored).toContain(entry);
   });
 });
@@ -452,7 +468,10 @@ describe('Kubernetes kustomize base', () => {
 
       it('is given only env vars its code reads, every one it needs, secrets from keys the Secret has', () => {
         expect(unreadEnv(target, Object.keys(env)), 'env vars the code never reads').toEqual([]);
-        expect(requiredEnv(target).filter((name) => !env[name]), 'missing env vars').toEqual([]);
+        expect(
+          requiredEnv(target).filter((name) => !env[name]),
+          'missing env vars',
+        ).toEqual([]);
         expect(values.NODE_ENV).toBe('production');
         for (const [name, entry] of Object.entries(env)) {
           const ref = entry.valueFrom?.secretKeyRef as Doc | undefined;

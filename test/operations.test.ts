@@ -20,7 +20,6 @@ import { freshStorage } from './storage.js';
 const SUBGRAPHS = ['users', 'products', 'orders'] as const;
 const SERVICES = ['router', ...SUBGRAPHS] as const;
 
-
 async function getJson(url: string): Promise<{ status: number; body: any }> {
   const response = await fetch(url);
   return { status: response.status, body: await response.json() };
@@ -102,7 +101,8 @@ describe('metrics', () => {
   });
 
   it('times the router fetches by subgraph', async () => {
-    const read = () => Promise.all(SUBGRAPHS.map((subgraph) => metric('router', 'router_subgraph_fetch_duration_seconds_count', { subgraph })));
+    const read = () =>
+      Promise.all(SUBGRAPHS.map((subgraph) => metric('router', 'router_subgraph_fetch_duration_seconds_count', { subgraph })));
     const before = await read();
     const response = await run('Catalogue', { first: 1 });
     expect(response.errors).toBeUndefined();
@@ -310,17 +310,29 @@ describe('a stack of its own', () => {
     }
   });
 
-  it('carries a checkout\'s request id from orders into its stock call to products', async () => {
+  it("carries a checkout's request id from orders into its stock call to products", async () => {
     const admin = (await send('Login', { input: TEST_ADMIN })).data.login.token as string;
-    const input = { sku: `OPS-${randomUUID()}`, name: 'Request id item', description: '', category: 'ops', price: { amount: 100, currency: 'USD' }, stock: 5 };
+    const input = {
+      sku: `OPS-${randomUUID()}`,
+      name: 'Request id item',
+      description: '',
+      category: 'ops',
+      price: { amount: 100, currency: 'USD' },
+      stock: 5,
+    };
     const productId = (await send('CreateProduct', { input }, admin)).data.createProduct.product.id as string;
-    const buyer = (await send('Register', { input: { email: `rid-${randomUUID()}@test.shop`, password: 'long enough', name: 'Rid' } })).data.register.token as string;
+    const buyer = (await send('Register', { input: { email: `rid-${randomUUID()}@test.shop`, password: 'long enough', name: 'Rid' } })).data
+      .register.token as string;
     const requestId = `checkout-${randomUUID()}`;
-    const placed = await send('PlaceOrder', { input: { items: [{ productId, quantity: 1 }], idempotencyKey: randomUUID() } }, buyer, { 'x-request-id': requestId });
+    const placed = await send('PlaceOrder', { input: { items: [{ productId, quantity: 1 }], idempotencyKey: randomUUID() } }, buyer, {
+      'x-request-id': requestId,
+    });
     expect(placed.errors).toBeUndefined();
     // The router's own fetch of the order's products carries the id too; the stock call is the mutation.
     const line = await eventually(async () => {
-      const found = logLines(stack.products).find((l) => l.reqId === requestId && l.msg === 'graphql operation' && l.operationType === 'mutation');
+      const found = logLines(stack.products).find(
+        (l) => l.reqId === requestId && l.msg === 'graphql operation' && l.operationType === 'mutation',
+      );
       expect(found, `products logs the stock reservation under ${requestId}`).toBeDefined();
       return found!;
     });
@@ -341,10 +353,22 @@ describe('a stack of its own', () => {
 
   it('finishes a request in flight on SIGTERM, refuses new ones, and exits 0', async () => {
     const admin = (await send('Login', { input: TEST_ADMIN })).data.login.token as string;
-    const input = { sku: `OPS-${randomUUID()}`, name: 'Drain test item', description: '', category: 'ops', price: { amount: 500, currency: 'USD' }, stock: 5 };
+    const input = {
+      sku: `OPS-${randomUUID()}`,
+      name: 'Drain test item',
+      description: '',
+      category: 'ops',
+      price: { amount: 500, currency: 'USD' },
+      stock: 5,
+    };
     const product = (await send('CreateProduct', { input }, admin)).data.createProduct.product.id as string;
-    const buyer = (await send('Register', { input: { email: `drain-${randomUUID()}@test.shop`, password: 'long enough', name: 'Drain' } })).data.register.token as string;
-    const placed = await send('PlaceOrder', { input: { items: [{ productId: product, quantity: 1 }], idempotencyKey: randomUUID() } }, buyer);
+    const buyer = (await send('Register', { input: { email: `drain-${randomUUID()}@test.shop`, password: 'long enough', name: 'Drain' } }))
+      .data.register.token as string;
+    const placed = await send(
+      'PlaceOrder',
+      { input: { items: [{ productId: product, quantity: 1 }], idempotencyKey: randomUUID() } },
+      buyer,
+    );
     const orderId = placed.data.placeOrder.order.id as string;
 
     // The payment takes 1.5 s (PAYMENT_LATENCY_MS); orders is told to stop half a second in.
@@ -353,7 +377,10 @@ describe('a stack of its own', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const exited = stack.orders.stop('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const refused = await fetch(`${stack.orders.url}/health`).then((r) => r.status, () => 'refused' as const);
+    const refused = await fetch(`${stack.orders.url}/health`).then(
+      (r) => r.status,
+      () => 'refused' as const,
+    );
     expect(['refused', 503], 'a new request while draining').toContain(refused);
 
     const paid = await payment;
@@ -363,6 +390,9 @@ describe('a stack of its own', () => {
     expect(await exited).toBe(0);
     const lines = logLines(stack.orders);
     expect(lines.some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM')).toBe(true);
-    expect(lines.filter((l) => (l.level as number) >= 50), 'errors while shutting down').toEqual([]);
+    expect(
+      lines.filter((l) => (l.level as number) >= 50),
+      'errors while shutting down',
+    ).toEqual([]);
   });
 });

@@ -13,7 +13,11 @@ describe('checkout under races', () => {
     expect(sold).toHaveLength(10);
     expect(refused.map((response) => codes(response))).toEqual(Array.from({ length: 50 }, () => ['INSUFFICIENT_STOCK']));
     expect(await stockOf(product.id)).toBe(0);
-    await expectStockConserved([{ id: product.id, initialStock: 10 }], buyers.map((b) => b.token), stockOf);
+    await expectStockConserved(
+      [{ id: product.id, initialStock: 10 }],
+      buyers.map((b) => b.token),
+      stockOf,
+    );
   });
 
   it('never oversells a multi-line cart racing single-line ones', async () => {
@@ -24,20 +28,34 @@ describe('checkout under races', () => {
       buyers.map((buyer, i) =>
         placeOrder(
           buyer.token,
-          i % 3 === 0 ? [{ productId: a.id, quantity: 2 }, { productId: b.id, quantity: 1 }] : [{ productId: i % 2 ? a.id : b.id, quantity: 1 }],
+          i % 3 === 0
+            ? [
+                { productId: a.id, quantity: 2 },
+                { productId: b.id, quantity: 1 },
+              ]
+            : [{ productId: i % 2 ? a.id : b.id, quantity: 1 }],
         ),
       ),
     );
     expect(await stockOf(a.id)).toBeGreaterThanOrEqual(0);
     expect(await stockOf(b.id)).toBeGreaterThanOrEqual(0);
-    await expectStockConserved([{ id: a.id, initialStock: 7 }, { id: b.id, initialStock: 5 }], buyers.map((x) => x.token), stockOf);
+    await expectStockConserved(
+      [
+        { id: a.id, initialStock: 7 },
+        { id: b.id, initialStock: 5 },
+      ],
+      buyers.map((x) => x.token),
+      stockOf,
+    );
   });
 
   it('gives one order to 50 concurrent requests with the same idempotency key', async () => {
     const buyer = await registerCustomer();
     const product = await createProduct({ stock: 20 });
     const key = randomUUID();
-    const responses = await Promise.all(Array.from({ length: 50 }, () => placeOrder(buyer.token, [{ productId: product.id, quantity: 3 }], key)));
+    const responses = await Promise.all(
+      Array.from({ length: 50 }, () => placeOrder(buyer.token, [{ productId: product.id, quantity: 3 }], key)),
+    );
     expect(responses.map((response) => response.errors)).toEqual(Array.from({ length: 50 }, () => undefined));
     const ids = new Set(responses.map((response) => response.data.placeOrder.order.id));
     expect(ids.size).toBe(1);
@@ -57,7 +75,9 @@ describe('checkout under races', () => {
     expect(quantities.size).toBe(1);
     expect(new Set(placed.map((response) => response.data.placeOrder.order.id)).size).toBe(1);
     expect(placed).toHaveLength(20);
-    expect(responses.filter((response) => !response.data?.placeOrder).map(codes)).toEqual(Array.from({ length: 20 }, () => ['BAD_USER_INPUT']));
+    expect(responses.filter((response) => !response.data?.placeOrder).map(codes)).toEqual(
+      Array.from({ length: 20 }, () => ['BAD_USER_INPUT']),
+    );
     expect(await stockOf(product.id)).toBe(100 - [...quantities][0]);
   });
 
@@ -65,7 +85,10 @@ describe('checkout under races', () => {
     const product = await createProduct({ stock: 100 });
     const buyers = await Promise.all(Array.from({ length: 20 }, () => registerCustomer()));
     const orders = await Promise.all(
-      buyers.map(async (buyer) => ({ buyer, id: (await placeOrder(buyer.token, [{ productId: product.id, quantity: 2 }])).data.placeOrder.order.id as string })),
+      buyers.map(async (buyer) => ({
+        buyer,
+        id: (await placeOrder(buyer.token, [{ productId: product.id, quantity: 2 }])).data.placeOrder.order.id as string,
+      })),
     );
     const outcomes = await Promise.all(
       orders.map(async ({ buyer, id }) => {
@@ -86,6 +109,10 @@ describe('checkout under races', () => {
     }
     const paid = outcomes.filter((o) => o.status === 'PAID').length;
     expect(await stockOf(product.id)).toBe(100 - 2 * paid);
-    await expectStockConserved([{ id: product.id, initialStock: 100 }], buyers.map((b) => b.token), stockOf);
+    await expectStockConserved(
+      [{ id: product.id, initialStock: 100 }],
+      buyers.map((b) => b.token),
+      stockOf,
+    );
   });
 });

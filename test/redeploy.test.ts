@@ -16,7 +16,6 @@ import { contractOperation, post } from './client.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-
 let work: string;
 let stack: Record<ServiceName, ServiceProcess>;
 let routerUrl: string;
@@ -36,16 +35,28 @@ beforeAll(async () => {
   await writeFile(supergraphPath, await readFile(SUPERGRAPH_FILE, 'utf8'));
 
   const ports = await freePorts();
-  const env = { DATA_DIR: path.join(work, 'data'), LOG_LEVEL: 'warn', SUPERGRAPH_PATH: supergraphPath, ADMIN_EMAIL: 'admin@redeploy.test', ADMIN_PASSWORD: 'admin-password' };
+  const env = {
+    DATA_DIR: path.join(work, 'data'),
+    LOG_LEVEL: 'warn',
+    SUPERGRAPH_PATH: supergraphPath,
+    ADMIN_EMAIL: 'admin@redeploy.test',
+    ADMIN_PASSWORD: 'admin-password',
+  };
   stack = await startStack(env, ports);
   // From here on, products runs from the team's copy.
   await stack.products.stop('SIGTERM');
-  stack.products = new ServiceProcess('products', ports.products, {
-    ...env,
-    USERS_URL: `${stack.users.url}/graphql`,
-    PRODUCTS_URL: `${stack.products.url}/graphql`,
-    ORDERS_URL: `${stack.orders.url}/graphql`,
-  }, false, path.join(work, 'subgraphs/products'));
+  stack.products = new ServiceProcess(
+    'products',
+    ports.products,
+    {
+      ...env,
+      USERS_URL: `${stack.users.url}/graphql`,
+      PRODUCTS_URL: `${stack.products.url}/graphql`,
+      ORDERS_URL: `${stack.orders.url}/graphql`,
+    },
+    false,
+    path.join(work, 'subgraphs/products'),
+  );
   await stack.products.start();
   routerUrl = `${stack.router.url}/graphql`;
 }, 240_000);
@@ -66,7 +77,10 @@ describe('shipping a subgraph change', () => {
     const clients = Array.from({ length: 4 }, async () => {
       while (streaming) {
         sent += 1;
-        const response = await post(catalogue, undefined, routerUrl).catch((error: Error) => ({ status: 0, errors: [{ message: error.message }] }));
+        const response = await post(catalogue, undefined, routerUrl).catch((error: Error) => ({
+          status: 0,
+          errors: [{ message: error.message }],
+        }));
         if (response.status !== 200 || response.errors) failures.push(response.errors ?? response.status);
       }
     });
@@ -74,7 +88,10 @@ describe('shipping a subgraph change', () => {
 
     // The team adds a field, redeploys products alone, and recomposes.
     const sdl = await readFile(productsSdlPath, 'utf8');
-    const changed = sdl.replace('  inStock: Boolean!\n', '  inStock: Boolean!\n  "Shipping weight in grams; null when unknown."\n  weightGrams: Int\n');
+    const changed = sdl.replace(
+      '  inStock: Boolean!\n',
+      '  inStock: Boolean!\n  "Shipping weight in grams; null when unknown."\n  weightGrams: Int\n',
+    );
     expect(changed).toContain('weightGrams');
     await writeFile(productsSdlPath, changed);
     const redeployStarted = Date.now();

@@ -33,7 +33,8 @@ const routerUrl = () => inject('routerUrl');
 const serviceUrl = (name: string) => `${inject('serviceUrls')[name]}/graphql`;
 
 /** Anything a client must never see: stack traces, SQL, internal addresses, connection errors. */
-const INTERNALS = /ECONNREFUSED|ETIMEDOUT|fetch failed|127\.0\.0\.1|localhost|:\d{4,5}\/graphql|stacktrace|\bat .+\.(ts|js):\d+|\bselect\b.+\bfrom\b|\binsert into\b|TimeoutError|aborted/i;
+const INTERNALS =
+  /ECONNREFUSED|ETIMEDOUT|fetch failed|127\.0\.0\.1|localhost|:\d{4,5}\/graphql|stacktrace|\bat .+\.(ts|js):\d+|\bselect\b.+\bfrom\b|\binsert into\b|TimeoutError|aborted/i;
 
 async function raw(url: string, init: RequestInit = {}): Promise<{ status: number; body: any; text: string; headers: Headers }> {
   const response = await fetch(url, init);
@@ -116,7 +117,8 @@ describe('operation limits, enforced at the router before any subgraph is called
   });
 
   it('sizes lists by a `first` given in variables too, capped at 100', async () => {
-    const query = 'query($n: Int) { me { orders(first: $n) { edges { node { buyer { orders(first: $n) { edges { node { id } } } } } } } } }';
+    const query =
+      'query($n: Int) { me { orders(first: $n) { edges { node { buyer { orders(first: $n) { edges { node { id } } } } } } } } }';
     const { token } = await registerCustomer();
     // The router remembers a document's cost per page size: the same text with other sizes is judged afresh.
     expect((await post({ query, variables: { n: 5 } }, token)).errors).toBeUndefined();
@@ -189,7 +191,10 @@ describe('transport', () => {
   it.each([
     ['text/plain', (body: string) => body],
     ['application/x-www-form-urlencoded', (body: string) => new URLSearchParams({ query: body }).toString()],
-    ['multipart/form-data; boundary=x', (body: string) => `--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${body}\r\n--x--`],
+    [
+      'multipart/form-data; boundary=x',
+      (body: string) => `--x\r\nContent-Disposition: form-data; name="operations"\r\n\r\n${body}\r\n--x--`,
+    ],
   ])('refuses a %s body with 415 before reading it', async (contentType, encode) => {
     const email = `simple-${randomUUID()}@test.shop`;
     const body = JSON.stringify({ query: `mutation { ${registerField(email)} }` });
@@ -200,7 +205,11 @@ describe('transport', () => {
   });
 
   it('answers malformed JSON with 400 and a GraphQL-style JSON error', async () => {
-    const response = await raw(routerUrl(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": "{ me { id } }",' });
+    const response = await raw(routerUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": "{ me { id } }",',
+    });
     expect(response.status).toBe(400);
     expect(response.headers.get('content-type')).toContain('application/json');
     expect(response.body).toEqual({ errors: [{ message: expect.any(String), extensions: { code: 'BAD_REQUEST' } }] });
@@ -208,8 +217,13 @@ describe('transport', () => {
 
   it('allows CORS for Apollo Sandbox only, when CORS_ORIGINS is unset', async () => {
     const preflight = (origin: string) =>
-      fetch(routerUrl(), { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' } });
-    expect((await preflight('https://studio.apollographql.com')).headers.get('access-control-allow-origin')).toBe('https://studio.apollographql.com');
+      fetch(routerUrl(), {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    expect((await preflight('https://studio.apollographql.com')).headers.get('access-control-allow-origin')).toBe(
+      'https://studio.apollographql.com',
+    );
     expect((await preflight('https://shop.example')).headers.get('access-control-allow-origin')).toBeNull();
   });
 
@@ -263,7 +277,15 @@ describe('input', () => {
     ['a category over 64 characters', { category: 'c'.repeat(65) }],
   ])('refuses a product with %s and creates nothing', async (_case, override) => {
     const category = `long-${randomUUID().slice(0, 8)}`;
-    const input = { sku: `SKU-${randomUUID()}`, name: 'Long', description: '', category, price: { amount: 100, currency: 'USD' }, stock: 1, ...override };
+    const input = {
+      sku: `SKU-${randomUUID()}`,
+      name: 'Long',
+      description: '',
+      category,
+      price: { amount: 100, currency: 'USD' },
+      stock: 1,
+      ...override,
+    };
     const response = await run('CreateProduct', { input }, await adminToken());
     expect(codes(response)).toEqual(['BAD_USER_INPUT']);
     expect((await run('Catalogue', { filter: { category: input.category }, first: 1 })).data?.products?.totalCount ?? 0).toBe(0);
@@ -298,7 +320,11 @@ describe('input', () => {
 
 describe('entities reached directly (the shared stack has no ROUTER_SECRET)', () => {
   const entities = (service: string, representation: object, selection: string, token?: string) =>
-    post({ query: `query($r: [_Any!]!) { _entities(representations: $r) { ${selection} } }`, variables: { r: [representation] } }, token, serviceUrl(service));
+    post(
+      { query: `query($r: [_Any!]!) { _entities(representations: $r) { ${selection} } }`, variables: { r: [representation] } },
+      token,
+      serviceUrl(service),
+    );
 
   it("checks authorization in __resolveReference: another customer's account and order are FORBIDDEN", async () => {
     const owner = await registerCustomer();
@@ -351,7 +377,6 @@ describe('login timing', () => {
 });
 
 // ---------- a stack of this file's own: production mode, ROUTER_SECRET, short timeouts, small rate limits ----------
-
 
 const ROUTER_SECRET = `router-secret-${randomUUID()}`;
 const TIMEOUT_MS = 1_000;
@@ -432,9 +457,20 @@ beforeAll(async () => {
   const registered = await ownOperation('Register', { input: { email, password: 'long enough', name: 'Buyer' } });
   registrations += 1;
   buyer = { token: registered.data.register.token, id: registered.data.register.user.id, email };
-  const input = { sku: `SEC-${randomUUID()}`, name: 'Secured', description: '', category: 'secured', price: { amount: 250, currency: 'USD' }, stock: 5 };
+  const input = {
+    sku: `SEC-${randomUUID()}`,
+    name: 'Secured',
+    description: '',
+    category: 'secured',
+    price: { amount: 250, currency: 'USD' },
+    stock: 5,
+  };
   const product = (await ownOperation('CreateProduct', { input }, admin)).data.createProduct.product.id;
-  const placed = await ownOperation('PlaceOrder', { input: { items: [{ productId: product, quantity: 1 }], idempotencyKey: randomUUID() } }, buyer.token);
+  const placed = await ownOperation(
+    'PlaceOrder',
+    { input: { items: [{ productId: product, quantity: 1 }], idempotencyKey: randomUUID() } },
+    buyer.token,
+  );
   orderId = placed.data.placeOrder.order.id;
 }, 240_000);
 
@@ -451,13 +487,18 @@ describe('subgraph trust (ROUTER_SECRET)', () => {
       body: JSON.stringify({ query: '{ _service { sdl } }' }),
     });
 
-  it.each(['users', 'products', 'orders'] as const)('the %s subgraph refuses a request without the secret, or with a wrong one', async (service) => {
-    for (const secret of [undefined, '', 'guess', `${ROUTER_SECRET}x`]) {
-      const response = await direct(service, secret);
-      expect(response.status).toBe(403);
-      expect(response.body).toEqual({ errors: [{ message: 'Only the router may call this service', extensions: { code: 'FORBIDDEN' } }] });
-    }
-  });
+  it.each(['users', 'products', 'orders'] as const)(
+    'the %s subgraph refuses a request without the secret, or with a wrong one',
+    async (service) => {
+      for (const secret of [undefined, '', 'guess', `${ROUTER_SECRET}x`]) {
+        const response = await direct(service, secret);
+        expect(response.status).toBe(403);
+        expect(response.body).toEqual({
+          errors: [{ message: 'Only the router may call this service', extensions: { code: 'FORBIDDEN' } }],
+        });
+      }
+    },
+  );
 
   it('the subgraphs answer a caller holding the secret, and the router works through them', async () => {
     const response = await direct('users', ROUTER_SECRET);
@@ -472,7 +513,9 @@ describe('subgraph trust (ROUTER_SECRET)', () => {
     const response = await raw(`${stack.users.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${admin}` },
-      body: JSON.stringify({ query: `{ _entities(representations: [{ __typename: "User", id: "${buyer.id}" }]) { ... on User { email } } }` }),
+      body: JSON.stringify({
+        query: `{ _entities(representations: [{ __typename: "User", id: "${buyer.id}" }]) { ... on User { email } } }`,
+      }),
     });
     expect(response.status).toBe(403);
     expect(response.text).not.toContain(buyer.email);
@@ -518,9 +561,14 @@ describe('production settings', () => {
 
   it('allows CORS for Apollo Sandbox and the origins in CORS_ORIGINS, and nothing else', async () => {
     const preflight = (origin: string) =>
-      fetch(own(), { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+      fetch(own(), {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+      });
     expect((await preflight('https://shop.example')).headers.get('access-control-allow-origin')).toBe('https://shop.example');
-    expect((await preflight('https://studio.apollographql.com')).headers.get('access-control-allow-origin')).toBe('https://studio.apollographql.com');
+    expect((await preflight('https://studio.apollographql.com')).headers.get('access-control-allow-origin')).toBe(
+      'https://studio.apollographql.com',
+    );
     expect((await preflight('https://evil.example')).headers.get('access-control-allow-origin')).toBeNull();
     expect((await preflight('https://shop.example.evil.example')).headers.get('access-control-allow-origin')).toBeNull();
   });
@@ -552,7 +600,10 @@ describe('a subgraph that fails', () => {
       expect(sales.status).toBe(200);
       expect(sales.data.products.edges[0].node).toMatchObject({ name: 'Secured', sales: null });
       expect(sales.errors).toEqual([
-        expect.objectContaining({ path: ['products', 'edges', 0, 'node', 'sales'], extensions: { code: 'SERVICE_UNAVAILABLE', service: 'orders' } }),
+        expect.objectContaining({
+          path: ['products', 'edges', 0, 'node', 'sales'],
+          extensions: { code: 'SERVICE_UNAVAILABLE', service: 'orders' },
+        }),
       ]);
 
       // The router itself stays up, and says which subgraph it misses.
@@ -590,7 +641,9 @@ describe('a subgraph that fails', () => {
 describe('abuse of accounts (RATE_LIMITED)', () => {
   it('limits registrations per client address, and a refused one creates nothing', async () => {
     while (registrations < LIMITS.registerPerIp) {
-      const response = await ownOperation('Register', { input: { email: `reg-${randomUUID()}@test.shop`, password: 'long enough', name: 'R' } });
+      const response = await ownOperation('Register', {
+        input: { email: `reg-${randomUUID()}@test.shop`, password: 'long enough', name: 'R' },
+      });
       expect(response.errors).toBeUndefined();
       registrations += 1;
     }
@@ -599,7 +652,9 @@ describe('abuse of accounts (RATE_LIMITED)', () => {
     expect(codes(refused)).toEqual(['RATE_LIMITED']);
     expect(refused.errors![0]!.extensions!.retryAfter).toBeGreaterThan(0);
     // A taken email is refused the same way: probing for accounts through register is slowed too.
-    expect(codes(await ownOperation('Register', { input: { email: buyer.email, password: 'long enough', name: 'R' } }))).toEqual(['RATE_LIMITED']);
+    expect(codes(await ownOperation('Register', { input: { email: buyer.email, password: 'long enough', name: 'R' } }))).toEqual([
+      'RATE_LIMITED',
+    ]);
     await cannotLogIn(email, 'long enough', own());
   });
 
@@ -607,7 +662,8 @@ describe('abuse of accounts (RATE_LIMITED)', () => {
     // One failed login so far (the check above). Per account: three failures, then refused, right password or not.
     const login = (email: string, password: string, headers: Record<string, string> = {}) =>
       ownOperation('Login', { input: { email, password } }, undefined, headers);
-    for (let i = 0; i < LIMITS.loginPerEmail; i += 1) expect(codes(await login(buyer.email, 'wrong password'))).toEqual(['INVALID_CREDENTIALS']);
+    for (let i = 0; i < LIMITS.loginPerEmail; i += 1)
+      expect(codes(await login(buyer.email, 'wrong password'))).toEqual(['INVALID_CREDENTIALS']);
     const locked = await login(buyer.email, 'long enough');
     expect(codes(locked)).toEqual(['RATE_LIMITED']);
     expect(locked.data).toBeNull();

@@ -23,7 +23,16 @@ export function ensurePeersInstalled(): { hiveGateway: string } {
     console.log(`Installing @graphql-hive/gateway@${HIVE_GATEWAY_VERSION} into bench/.peers (first run only, about a minute)...`);
     const result = spawnSync(
       'npm',
-      ['install', '--prefix', PEERS_DIR, '--no-save', '--no-audit', '--no-fund', '--loglevel=error', `@graphql-hive/gateway@${HIVE_GATEWAY_VERSION}`],
+      [
+        'install',
+        '--prefix',
+        PEERS_DIR,
+        '--no-save',
+        '--no-audit',
+        '--no-fund',
+        '--loglevel=error',
+        `@graphql-hive/gateway@${HIVE_GATEWAY_VERSION}`,
+      ],
       { stdio: 'inherit' },
     );
     if (result.status !== 0) throw new Error(`npm install of the bench peers failed (exit ${result.status})`);
@@ -71,7 +80,10 @@ export class PeerProcess {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ query: '{ __typename }' }),
-        }).then((r) => r.ok, () => false);
+        }).then(
+          (r) => r.ok,
+          () => false,
+        );
         if (ok) return;
         await new Promise((resolve) => setTimeout(resolve, 200));
       }

@@ -1,7 +1,9 @@
 // @apollo/gateway 2.14 reports usage to Apollo unless told not to; this router never phones home.
 process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
 // Tracing patches modules as they load, so it starts before anything else is imported, and only when asked for.
-const tracing = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? (await import('@shop/kit/tracing')).startTracing('router', { traceNewRequests: true }) : undefined;
+const tracing = process.env.OTEL_EXPORTER_OTLP_ENDPOINT
+  ? (await import('@shop/kit/tracing')).startTracing('router', { traceNewRequests: true })
+  : undefined;
 
 const { listen, servicePort } = await import('@shop/kit');
 const { buildServer } = await import('./server.js');

@@ -166,7 +166,13 @@ function refused(code: string, message: string, extensions: Record<string, unkno
 }
 
 /** Estimates an operation's cost from its document and variables; throws BAD_USER_INPUT for bad variables. */
-export function estimateCost(schema: GraphQLSchema, operation: OperationDefinitionNode, document: Parameters<typeof getComplexity>[0]['query'], variables: Record<string, unknown>, listSize: number): number {
+export function estimateCost(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  document: Parameters<typeof getComplexity>[0]['query'],
+  variables: Record<string, unknown>,
+  listSize: number,
+): number {
   coerceVariables(schema, operation, variables);
   try {
     return getComplexity({

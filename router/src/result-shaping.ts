@@ -48,7 +48,11 @@ const gatewayModules = {
   operations: gatewayRequire('@apollo/federation-internals/dist/operations.js') as { operationFromDocument: OperationFromDocument },
 };
 
-type OperationFromDocument = (schema: Schema, document: DocumentNode, options?: { operationName?: string; validate?: boolean }) => Operation;
+type OperationFromDocument = (
+  schema: Schema,
+  document: DocumentNode,
+  options?: { operationName?: string; validate?: boolean },
+) => Operation;
 export type ComputeResponse = (input: {
   operation: Operation;
   variables?: Record<string, unknown>;
@@ -133,18 +137,25 @@ function shapeOf(schema: Schema, type: OutputType): Shape {
 
 function conditionsOf(schema: Schema, element: { appliedDirectivesOf(definition: unknown): Directive<any, any>[] }): Condition[] | null {
   const conditions: Condition[] = [];
-  for (const [definition, skip] of [[schema.skipDirective(), true], [schema.includeDirective(), false]] as const) {
+  for (const [definition, skip] of [
+    [schema.skipDirective(), true],
+    [schema.includeDirective(), false],
+  ] as const) {
     const directive = element.appliedDirectivesOf(definition)[0];
     if (!directive) continue;
     const ifArgument = directive.arguments().if as unknown;
     const written = String(directive);
-    conditions.push(ifArgument instanceof Variable ? { skip, variable: ifArgument.name, written } : { skip, literal: ifArgument as boolean, written });
+    conditions.push(
+      ifArgument instanceof Variable ? { skip, variable: ifArgument.name, written } : { skip, literal: ifArgument as boolean, written },
+    );
   }
   return conditions.length > 0 ? conditions : null;
 }
 
 function hasProtoAlias(selections: CompiledSelection[]): boolean {
-  return selections.some((s) => (s.kind === 'field' && s.responseName === '__proto__') || (s.children !== null && hasProtoAlias(s.children)));
+  return selections.some(
+    (s) => (s.kind === 'field' && s.responseName === '__proto__') || (s.children !== null && hasProtoAlias(s.children)),
+  );
 }
 
 function compileSelectionSet(schema: Schema, selectionSet: SelectionSet): CompiledSelection[] {
@@ -162,7 +173,12 @@ function compileSelectionSet(schema: Schema, selectionSet: SelectionSet): Compil
         children: selection.selectionSet ? compileSelectionSet(schema, selection.selectionSet) : null,
       };
     }
-    return { kind: 'fragment', conditions, typeCondition: selection.element.typeCondition, children: compileSelectionSet(schema, selection.selectionSet) };
+    return {
+      kind: 'fragment',
+      conditions,
+      typeCondition: selection.element.typeCondition,
+      children: compileSelectionSet(schema, selection.selectionSet),
+    };
   });
 }
 
@@ -209,7 +225,10 @@ function isSkipped(conditions: Condition[], shaping: Shaping): boolean {
     if (condition.variable !== undefined) {
       shaping.variables ??= { __proto__: null, ...shaping.operation.defaultedVariables, ...shaping.requestVariables };
       const given = shaping.variables[condition.variable];
-      assert(given !== undefined && typeof given === 'boolean', () => `Unexpected value ${given} for variable $${condition.variable} of ${condition.written}`);
+      assert(
+        given !== undefined && typeof given === 'boolean',
+        () => `Unexpected value ${given} for variable $${condition.variable} of ${condition.written}`,
+      );
       value = given;
     }
     if (condition.skip ? value : !value) return true;
@@ -223,7 +242,8 @@ function describeLast(path: (string | number)[], currentType: string, parentType
   return typeof element === 'string' ? `field ${parentType}.${element}` : `array element of type ${currentType} at index ${element}`;
 }
 
-const getOwn = (object: Record<string, unknown>, key: string) => (Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined);
+const getOwn = (object: Record<string, unknown>, key: string) =>
+  Object.prototype.hasOwnProperty.call(object, key) ? object[key] : undefined;
 
 /** Returns true when a null must bubble up to the parent (computeResponse's NULL_BUBBLE_UP). */
 function applySelectionSet(
@@ -247,7 +267,8 @@ function applySelectionSet(
       if (selection.isTypename) {
         if (outputValue === undefined) {
           if (inputValue === null && responseName !== typenameFieldName) inputValue = input[typenameFieldName] ?? null;
-          const type = inputValue !== null && typeof inputValue === 'string' ? (shaping.operation.typeNamed(inputValue) ?? parentType) : parentType;
+          const type =
+            inputValue !== null && typeof inputValue === 'string' ? (shaping.operation.typeNamed(inputValue) ?? parentType) : parentType;
           if (!isObjectType(type)) return true;
           output[responseName] = type.name;
         }
@@ -305,11 +326,17 @@ function updateOutputValue(
     case 'list': {
       if (inputValue === null) return null;
       assert(Array.isArray(inputValue), () => `Invalid non-list value ${inputValue} returned by subgraph for list type ${shape.display}`);
-      assert(outputValue === undefined || Array.isArray(outputValue), () => `Invalid non-list value ${outputValue} returned by subgraph for list type ${shape.display}`);
+      assert(
+        outputValue === undefined || Array.isArray(outputValue),
+        () => `Invalid non-list value ${outputValue} returned by subgraph for list type ${shape.display}`,
+      );
       // computeResponse fills a list of undefined to stand for a missing output list; reading one as absent is the same.
       const outputList = outputValue as unknown[] | undefined;
       const length = inputValue.length;
-      assert(outputList === undefined || length === outputList.length, () => `[${inputValue}].length (${length}) !== [${outputList}].length (${outputList!.length})`);
+      assert(
+        outputList === undefined || length === outputList.length,
+        () => `[${inputValue}].length (${length}) !== [${outputList}].length (${outputList!.length})`,
+      );
       let shouldNullify = false;
       let hasErrors = false;
       const updated = new Array(length);
@@ -327,10 +354,19 @@ function updateOutputValue(
     case 'composite': {
       if (inputValue === null) return null;
       assert(children, () => `Invalid empty selection set for composite type ${shape.display}`);
-      assert(typeof inputValue === 'object', () => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${shape.display}`);
-      assert(outputValue === undefined || typeof outputValue === 'object', () => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${shape.display}`);
+      assert(
+        typeof inputValue === 'object',
+        () => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${shape.display}`,
+      );
+      assert(
+        outputValue === undefined || typeof outputValue === 'object',
+        () => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${shape.display}`,
+      );
       const inputTypename = inputValue[typenameFieldName];
-      assert(inputTypename === undefined || typeof inputTypename === 'string', () => `Invalid non-string value ${inputTypename} for __typename at ${path}`);
+      assert(
+        inputTypename === undefined || typeof inputTypename === 'string',
+        () => `Invalid non-string value ${inputTypename} for __typename at ${path}`,
+      );
       let objectType: CompositeType | NamedType = shape.type;
       if (inputTypename) {
         const named = shaping.operation.typeNamed(inputTypename);
@@ -367,7 +403,15 @@ export const compiledComputeResponse: ComputeResponse = ({ operation, variables,
   if (!input) return { data: input, errors: [] };
   let compiled = compiledByOperation.get(operation);
   if (!compiled) compiledByOperation.set(operation, (compiled = compile(operation)));
-  const shaping: Shaping = { operation: compiled, requestVariables: variables, variables: null, errors: [], introspectionHandling, invalid: false, hasErrors: false };
+  const shaping: Shaping = {
+    operation: compiled,
+    requestVariables: variables,
+    variables: null,
+    errors: [],
+    introspectionHandling,
+    invalid: false,
+    hasErrors: false,
+  };
   const data = compiled.newObject();
   const bubbled = applySelectionSet(input, compiled.selections, data, shaping, [], compiled.rootType);
   return { data: bubbled ? null : data, errors: shaping.errors };

@@ -23,7 +23,13 @@ export async function buildServer() {
   const logger = createLogger('router');
   const supergraph = new SupergraphFile(SUPERGRAPH_PATH, logger);
   const gateway = createGateway(supergraph);
-  const corsOrigins = [SANDBOX_ORIGIN, ...(process.env.CORS_ORIGINS ?? '').split(',').map((o) => o.trim()).filter(Boolean)];
+  const corsOrigins = [
+    SANDBOX_ORIGIN,
+    ...(process.env.CORS_ORIGINS ?? '')
+      .split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+  ];
   // Operation limits, all enforced here before any subgraph is called (docs/security.md).
   const limits = operationLimits();
   return createGraphQLService<RouterContext>({

@@ -63,7 +63,10 @@ export function unavailable(
   timeoutMs: number,
 ): SubgraphResponse {
   const timedOut = (error as Error | undefined)?.name === 'TimeoutError';
-  log().error({ err: error, subgraph: service, url, ...(timedOut && { timeoutMs }) }, timedOut ? 'subgraph timed out' : 'subgraph request failed');
+  log().error(
+    { err: error, subgraph: service, url, ...(timedOut && { timeoutMs }) },
+    timedOut ? 'subgraph timed out' : 'subgraph request failed',
+  );
   const message = `The ${service} service is unavailable`;
   const extensions = { code: 'SERVICE_UNAVAILABLE', service };
   const paths = failedPaths(request.document, request.query);

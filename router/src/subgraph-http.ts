@@ -41,11 +41,18 @@ export function postJson(url: string, headers: Record<string, string>, body: str
         response.on('error', reject);
         response.on('end', () => {
           clearTimeout(deadline);
-          resolve({ status: response.statusCode ?? 0, contentType: String(response.headers['content-type'] ?? ''), body: Buffer.concat(chunks).toString('utf8') });
+          resolve({
+            status: response.statusCode ?? 0,
+            contentType: String(response.headers['content-type'] ?? ''),
+            body: Buffer.concat(chunks).toString('utf8'),
+          });
         });
       },
     );
-    const deadline = setTimeout(() => request.destroy(new SubgraphTimeoutError(`no answer from ${target.host} within ${timeoutMs} ms`)), timeoutMs);
+    const deadline = setTimeout(
+      () => request.destroy(new SubgraphTimeoutError(`no answer from ${target.host} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     request.on('error', (error) => {
       clearTimeout(deadline);
       reject(error);

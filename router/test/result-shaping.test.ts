@@ -113,7 +113,11 @@ const cases = [
   ...contract.definitions
     .filter((d): d is OperationDefinitionNode => d.kind === 'OperationDefinition')
     .map((d) => ({ document: contract, name: d.name!.value, variables: [{}] as Record<string, unknown>[] })),
-  { document: extraDocument, name: 'Aliased', variables: [{ withItems: true }, { withItems: false, skipTotal: true }, { withItems: 'yes' }] },
+  {
+    document: extraDocument,
+    name: 'Aliased',
+    variables: [{ withItems: true }, { withItems: false, skipTotal: true }, { withItems: 'yes' }],
+  },
   { document: extraDocument, name: 'Proto', variables: [{}] },
 ];
 
@@ -152,6 +156,10 @@ describe('compiled result shaping', () => {
       const result = outcome(gatewayComputeResponse, operation, input, { withItems: true });
       for (const error of result.errors ?? []) messages.add(error.message.replace(/ (found for|for non-nullable) .*/, ' $1'));
     }
-    expect([...messages].sort()).toEqual(['Cannot return null for non-nullable', 'Invalid __typename found for', 'Invalid value found for']);
+    expect([...messages].sort()).toEqual([
+      'Cannot return null for non-nullable',
+      'Invalid __typename found for',
+      'Invalid value found for',
+    ]);
   });
 });

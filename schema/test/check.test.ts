@@ -51,7 +51,9 @@ describe('checkSchema', () => {
     const products = edited('products', '  stock: Int!\n', '  stock: String!\n');
     const result = await checkSchema({ sdl: { products } });
     expect(result.ok).toBe(false);
-    expect(result.breaking).toEqual([expect.objectContaining({ type: 'FIELD_TYPE_CHANGED', path: 'Product.stock', subgraphs: ['products'] })]);
+    expect(result.breaking).toEqual([
+      expect.objectContaining({ type: 'FIELD_TYPE_CHANGED', path: 'Product.stock', subgraphs: ['products'] }),
+    ]);
     expect(result.breaking[0]!.message).toMatch(/Int!.*String!/);
     expect(result.breaking[0]!.operations).toEqual(expect.arrayContaining(['ProductPage', 'RestockProduct']));
   });
@@ -72,7 +74,9 @@ describe('checkSchema', () => {
     const products = edited('products', '  "Alphabetical by name."\n  NAME\n', '');
     const result = await checkSchema({ sdl: { products } });
     expect(result.ok).toBe(false);
-    expect(result.breaking).toEqual([expect.objectContaining({ type: 'ENUM_VALUE_REMOVED', path: 'ProductSort.NAME', subgraphs: ['products'] })]);
+    expect(result.breaking).toEqual([
+      expect.objectContaining({ type: 'ENUM_VALUE_REMOVED', path: 'ProductSort.NAME', subgraphs: ['products'] }),
+    ]);
     // Catalogue takes the sort order from a variable, so a client may send NAME.
     expect(result.breaking[0]!.operations).toEqual(['Catalogue']);
   });
@@ -88,10 +92,16 @@ describe('checkSchema', () => {
   });
 
   it('refuses a required argument added to an existing field, in the orders subgraph', async () => {
-    const orders = edited('orders', '    after: String\n  ): OrderConnection!', '    after: String\n    status: OrderStatus!\n  ): OrderConnection!');
+    const orders = edited(
+      'orders',
+      '    after: String\n  ): OrderConnection!',
+      '    after: String\n    status: OrderStatus!\n  ): OrderConnection!',
+    );
     const result = await checkSchema({ sdl: { orders } });
     expect(result.ok).toBe(false);
-    expect(result.breaking).toEqual([expect.objectContaining({ type: 'FIELD_ARGUMENT_ADDED', path: 'User.orders.status', subgraphs: ['orders'] })]);
+    expect(result.breaking).toEqual([
+      expect.objectContaining({ type: 'FIELD_ARGUMENT_ADDED', path: 'User.orders.status', subgraphs: ['orders'] }),
+    ]);
     expect(result.breaking[0]!.operations).toEqual(['OrderHistory', 'Customers']);
   });
 
@@ -100,7 +110,9 @@ describe('checkSchema', () => {
     const result = await checkSchema({ sdl: { products } });
     expect(result.breaking).toEqual([]);
     expect(result.contractErrors).toEqual([]);
-    expect(result.safe).toContainEqual(expect.objectContaining({ type: 'FIELD_ADDED', path: 'Product.weight', level: 'NON_BREAKING', subgraphs: ['products'] }));
+    expect(result.safe).toContainEqual(
+      expect.objectContaining({ type: 'FIELD_ADDED', path: 'Product.weight', level: 'NON_BREAKING', subgraphs: ['products'] }),
+    );
     expect(result.supergraphStale).toBe(true);
     expect(result.ok).toBe(true);
   });
@@ -148,7 +160,11 @@ describe('checkSchema', () => {
   describe('--subgraph', () => {
     const sdl = {
       products: edited('products', '  "Longer text shown on the product page."\n  description: String!\n', ''),
-      users: edited('users', '  "Name shown on orders and in the admin console."\n  name: String!\n', '  "Name shown on orders and in the admin console."\n  name: String!\n  "Preferred language."\n  locale: String\n'),
+      users: edited(
+        'users',
+        '  "Name shown on orders and in the admin console."\n  name: String!\n',
+        '  "Name shown on orders and in the admin console."\n  name: String!\n  "Preferred language."\n  locale: String\n',
+      ),
     };
 
     it("limits the report to the subgraph's own changes and the operations they break", async () => {
@@ -161,7 +177,7 @@ describe('checkSchema', () => {
       expect(result.elsewhere!.safe).toBeGreaterThan(0);
     });
 
-    it("passes another subgraph whose own changes are safe, counting the rest as elsewhere", async () => {
+    it('passes another subgraph whose own changes are safe, counting the rest as elsewhere', async () => {
       const result = await checkSchema({ sdl, subgraph: 'users' });
       expect(result.ok).toBe(true);
       expect(result.breaking).toEqual([]);

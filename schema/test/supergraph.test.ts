@@ -54,7 +54,10 @@ describe('schema/operations/storefront.graphql', () => {
 
   it('is byte-identical to ../shared/contract/storefront.graphql when that file is there', () => {
     if (existsSync(SHARED_CONTRACT_FILE)) {
-      expect(readFileSync(SHARED_CONTRACT_FILE).equals(readFileSync(CONTRACT_FILE)), 'schema/operations/storefront.graphql differs from the shared contract').toBe(true);
+      expect(
+        readFileSync(SHARED_CONTRACT_FILE).equals(readFileSync(CONTRACT_FILE)),
+        'schema/operations/storefront.graphql differs from the shared contract',
+      ).toBe(true);
     } else {
       // Without the shared contract to compare with, hold the copy to what it must be on its own: a document of
       // named operations only (no stray fragments or schema definitions) that validates against the supergraph.

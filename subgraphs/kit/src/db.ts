@@ -39,7 +39,9 @@ export interface OpenDatabaseOptions<TSchema extends Record<string, unknown>> {
  * `sql.placeholder`s and `.prepare()`s it; lists go in as one array parameter (`= any(...)`), so one statement
  * text serves every length and PostgreSQL plans it once per connection.
  */
-export function preparedPerDatabase<TDatabase extends object, TPrepared>(build: (db: TDatabase) => TPrepared): (db: TDatabase) => TPrepared {
+export function preparedPerDatabase<TDatabase extends object, TPrepared>(
+  build: (db: TDatabase) => TPrepared,
+): (db: TDatabase) => TPrepared {
   const byDatabase = new WeakMap<TDatabase, TPrepared>();
   return (db) => {
     let prepared = byDatabase.get(db);
@@ -314,7 +316,10 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
     }
     addReadinessCheck(
       'migrations',
-      await migrationsCheck(migrationsFolder, async () => (await client`select max(created_at) as latest from drizzle.__drizzle_migrations`)[0]?.latest),
+      await migrationsCheck(
+        migrationsFolder,
+        async () => (await client`select max(created_at) as latest from drizzle.__drizzle_migrations`)[0]?.latest,
+      ),
     );
     return {
       db: db as unknown as Database<TSchema>,
@@ -336,7 +341,8 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
     'migrations',
     await migrationsCheck(
       migrationsFolder,
-      async () => (await unmeasured<{ latest: unknown }>('select max(created_at) as latest from drizzle.__drizzle_migrations')).rows[0]?.latest,
+      async () =>
+        (await unmeasured<{ latest: unknown }>('select max(created_at) as latest from drizzle.__drizzle_migrations')).rows[0]?.latest,
     ),
   );
   return {

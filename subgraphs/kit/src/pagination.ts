@@ -50,12 +50,7 @@ export interface Connection<T> {
 }
 
 /** Builds a connection from rows fetched with `limit: size + 1`; the extra row only says there is a next page. */
-export function toConnection<T>(
-  rows: T[],
-  size: number,
-  cursorOf: (row: T) => string,
-  totalCount: () => Promise<number>,
-): Connection<T> {
+export function toConnection<T>(rows: T[], size: number, cursorOf: (row: T) => string, totalCount: () => Promise<number>): Connection<T> {
   const page = rows.slice(0, size);
   const edges = page.map((node) => ({ cursor: cursorOf(node), node }));
   return {

@@ -36,7 +36,12 @@ export async function buildSubgraphServer<TSchema extends Record<string, unknown
     name: options.name,
     schema: subgraphSchema(new URL('schema.graphql', options.root), options.resolvers),
     context: (request) => options.context(request, database.db),
-    readiness: async () => ({ database: await database.ping().then(() => true as const, (e: Error) => e.message) }),
+    readiness: async () => ({
+      database: await database.ping().then(
+        () => true as const,
+        (e: Error) => e.message,
+      ),
+    }),
     onClose: async () => {
       options.onClose?.();
       await database.close();

@@ -52,5 +52,8 @@ export function trustProxySetting(raw = process.env.TRUST_PROXY): boolean | stri
     const hops = Number(raw);
     return (_address, hop) => hop < hops;
   }
-  return raw.split(',').map((entry) => entry.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
 }

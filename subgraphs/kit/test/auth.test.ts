@@ -13,7 +13,11 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-const codeOf = (promise: Promise<unknown>) => promise.then(() => 'verified', (error: { extensions?: { code?: string } }) => error.extensions?.code);
+const codeOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'verified',
+    (error: { extensions?: { code?: string } }) => error.extensions?.code,
+  );
 
 describe('verifyToken', () => {
   it('gives the viewer of a signed token, the second time too', async () => {
@@ -35,7 +39,9 @@ describe('verifyToken', () => {
     const token = await signToken({ id: '0c9d8e7f-6a5b-4c3d-9e1f-2a3b4c5d6e7f', role: 'CUSTOMER' });
     await verifyToken(token);
     const [header, , signature] = token.split('.');
-    const admin = Buffer.from(JSON.stringify({ role: 'ADMIN', sub: '0c9d8e7f-6a5b-4c3d-9e1f-2a3b4c5d6e7f', iss: 'federated-shop', exp: 4e9 })).toString('base64url');
+    const admin = Buffer.from(
+      JSON.stringify({ role: 'ADMIN', sub: '0c9d8e7f-6a5b-4c3d-9e1f-2a3b4c5d6e7f', iss: 'federated-shop', exp: 4e9 }),
+    ).toString('base64url');
     expect(await codeOf(verifyToken(`${header}.${admin}.${signature}`))).toBe('UNAUTHENTICATED');
   });
 

@@ -16,7 +16,10 @@ import { metrics } from '../src/metrics.js';
 
 const SERVICE = 'kitprobe';
 
-async function gauge(metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> }, labels: Record<string, string>) {
+async function gauge(
+  metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> },
+  labels: Record<string, string>,
+) {
   const { values } = await metric.get();
   return values.find((v) => Object.entries(labels).every(([key, value]) => v.labels[key] === value))?.value;
 }
@@ -62,7 +65,11 @@ describe.each(drivers)('the database probe on $driver', ({ driver, poolSize }) =
     await writeFile(path.join(migrations, '0000_init.sql'), 'create table notes (id serial primary key, body text not null);');
     await writeFile(
       path.join(migrations, 'meta', '_journal.json'),
-      JSON.stringify({ version: '7', dialect: 'postgresql', entries: [{ idx: 0, version: '7', when: 1700000000000, tag: '0000_init', breakpoints: true }] }),
+      JSON.stringify({
+        version: '7',
+        dialect: 'postgresql',
+        entries: [{ idx: 0, version: '7', when: 1700000000000, tag: '0000_init', breakpoints: true }],
+      }),
     );
     process.env.DATA_DIR = directory;
     process.env.DB_POOL_MAX = String(poolSize);

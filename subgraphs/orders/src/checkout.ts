@@ -168,7 +168,12 @@ export class Checkout {
   /** Step 4: record the provider's answer. Only a PAYING order moves, so a late answer cannot undo a settled one. */
   private async applyCharge(order: OrderRow, result: ChargeResult): Promise<OrderRow> {
     if (result.status === 'succeeded') {
-      const paid = await this.move(order.id, 'PAYING', { state: 'PAID', paidAt: result.createdAt, chargeId: result.chargeId, stockSettled: false });
+      const paid = await this.move(order.id, 'PAYING', {
+        state: 'PAID',
+        paidAt: result.createdAt,
+        chargeId: result.chargeId,
+        stockSettled: false,
+      });
       if (paid.state === 'PAID' && !paid.stockSettled) return this.settleStock(paid);
       return paid;
     }

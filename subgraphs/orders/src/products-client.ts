@@ -37,7 +37,11 @@ export class ProductsClient {
   ) {}
 
   reserve(orderId: string, lines: { productId: string; quantity: number }[]): Promise<StockReservation> {
-    return this.call('reserveStock', `mutation($orderId: ID!, $lines: [StockLineInput!]!) { reserveStock(orderId: $orderId, lines: $lines) { ${RESERVATION_FIELDS} } }`, { orderId, lines });
+    return this.call(
+      'reserveStock',
+      `mutation($orderId: ID!, $lines: [StockLineInput!]!) { reserveStock(orderId: $orderId, lines: $lines) { ${RESERVATION_FIELDS} } }`,
+      { orderId, lines },
+    );
   }
 
   release(orderId: string): Promise<StockReservation> {

@@ -39,12 +39,14 @@ export async function buildServer() {
   const recover = () => {
     if (recovering) return; // a slow pass is still running; the next tick will catch up
     recovering = true;
-    void runInBackground(() => checkout!.recover()).then(
-      (finished) => finished > 0 && service.logger.info({ finished }, 'recovered unfinished checkouts'),
-      (error: unknown) => service.logger.warn({ err: error }, 'recovery pass failed; retrying on the next one'),
-    ).finally(() => {
-      recovering = false;
-    });
+    void runInBackground(() => checkout!.recover())
+      .then(
+        (finished) => finished > 0 && service.logger.info({ finished }, 'recovered unfinished checkouts'),
+        (error: unknown) => service.logger.warn({ err: error }, 'recovery pass failed; retrying on the next one'),
+      )
+      .finally(() => {
+        recovering = false;
+      });
   };
   recover();
   recovery = setInterval(recover, envInt('RECOVERY_INTERVAL_MS', 5_000)).unref();

@@ -36,7 +36,19 @@ async function paidOrder(buyerId: string, productId: string, quantity: number, u
   const { orders, orderItems } = await import('../src/db/schema.js');
   const id = randomUUID();
   const db = server.database.db;
-  await db.insert(orders).values({ id, buyerId, idempotencyKey: id, cartFingerprint: 'test', state: 'PAID', totalAmount: quantity * unitPrice, currency: 'USD', stockSettled: true, paidAt: new Date() });
+  await db
+    .insert(orders)
+    .values({
+      id,
+      buyerId,
+      idempotencyKey: id,
+      cartFingerprint: 'test',
+      state: 'PAID',
+      totalAmount: quantity * unitPrice,
+      currency: 'USD',
+      stockSettled: true,
+      paidAt: new Date(),
+    });
   await db.insert(orderItems).values({ orderId: id, productId, position: 0, quantity, unitPriceAmount: unitPrice, currency: 'USD' });
   return id;
 }
@@ -50,7 +62,13 @@ describe('Order and Product entities', () => {
     const product = randomUUID();
     const id = await paidOrder(buyer, product, 2, 450);
     const representations = [{ __typename: 'Order', id }];
-    const expected = { id, status: 'PAID', total: { amount: 900 }, buyer: { id: buyer }, items: [{ quantity: 2, product: { id: product } }] };
+    const expected = {
+      id,
+      status: 'PAID',
+      total: { amount: 900 },
+      buyer: { id: buyer },
+      items: [{ quantity: 2, product: { id: product } }],
+    };
     expect((await graphql(ORDER_ENTITIES, { representations }, await sign(buyer, 'CUSTOMER'))).data._entities).toEqual([expected]);
     expect((await graphql(ORDER_ENTITIES, { representations }, await sign(randomUUID(), 'ADMIN'))).data._entities).toEqual([expected]);
     const stranger = await graphql(ORDER_ENTITIES, { representations }, await sign(randomUUID(), 'CUSTOMER'));
@@ -61,7 +79,10 @@ describe('Order and Product entities', () => {
     const product = randomUUID();
     await paidOrder(randomUUID(), product, 3, 100);
     await paidOrder(randomUUID(), product, 1, 120);
-    const representations = [{ __typename: 'Product', id: product }, { __typename: 'Product', id: randomUUID() }];
+    const representations = [
+      { __typename: 'Product', id: product },
+      { __typename: 'Product', id: randomUUID() },
+    ];
     const admin = await graphql(SALES, { representations }, await sign(randomUUID(), 'ADMIN'));
     expect(admin.data._entities).toEqual([
       { id: product, sales: { unitsSold: 4, orderCount: 2, revenue: { amount: 420 } } },

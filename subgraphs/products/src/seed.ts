@@ -4,8 +4,22 @@ import { products } from './db/schema.js';
 import { SHOP_CURRENCY } from './currency.js';
 
 const CATALOGUE: Record<string, string[]> = {
-  books: ['The Pragmatic Programmer', 'Designing Data-Intensive Applications', 'Refactoring', 'Clean Architecture', 'Database Internals', 'Site Reliability Engineering'],
-  kitchen: ['Cast Iron Skillet', 'Chef Knife 20cm', 'Pour-Over Coffee Kettle', 'Bamboo Cutting Board', 'Espresso Cups (set of 4)', 'Stand Mixer'],
+  books: [
+    'The Pragmatic Programmer',
+    'Designing Data-Intensive Applications',
+    'Refactoring',
+    'Clean Architecture',
+    'Database Internals',
+    'Site Reliability Engineering',
+  ],
+  kitchen: [
+    'Cast Iron Skillet',
+    'Chef Knife 20cm',
+    'Pour-Over Coffee Kettle',
+    'Bamboo Cutting Board',
+    'Espresso Cups (set of 4)',
+    'Stand Mixer',
+  ],
   outdoors: ['Trail Running Shoes', 'Two-Person Tent', 'Insulated Water Bottle', 'Headlamp 400lm', 'Down Sleeping Bag', 'Trekking Poles'],
   electronics: ['Mechanical Keyboard', 'Noise-Cancelling Headphones', 'USB-C Hub', '27" 4K Monitor', 'Wireless Mouse', 'Portable SSD 1TB'],
   clothing: ['Merino Wool Sweater', 'Rain Jacket', 'Organic Cotton T-Shirt', 'Denim Jeans', 'Wool Socks (3 pairs)', 'Canvas Sneakers'],

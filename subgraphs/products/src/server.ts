@@ -6,7 +6,13 @@ import { seedDemoCatalogue } from './seed.js';
 
 /** Builds the products subgraph (database migrated, demo catalogue seeded when asked) without opening a port. */
 export async function buildServer() {
-  const server = await buildSubgraphServer({ name: 'products', root: new URL('..', import.meta.url), tables, resolvers, context: createContext });
+  const server = await buildSubgraphServer({
+    name: 'products',
+    root: new URL('..', import.meta.url),
+    tables,
+    resolvers,
+    context: createContext,
+  });
   await seedDemoCatalogue(server.database.db);
   return server;
 }

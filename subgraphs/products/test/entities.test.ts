@@ -36,8 +36,16 @@ const ENTITIES = `query($representations: [_Any!]!) { _entities(representations:
 describe('Product entities', () => {
   it('resolves references by id alone, in order, with null for unknown ids', async () => {
     const ids: string[] = [];
-    for (const [name, amount] of [['Red', 100], ['Green', 200], ['Blue', 300]] as const) {
-      const created = await graphql(CREATE, { input: { sku: `E-${name}`, name, description: '', category: 'paint', price: { amount, currency: 'USD' }, stock: 5 } }, adminToken);
+    for (const [name, amount] of [
+      ['Red', 100],
+      ['Green', 200],
+      ['Blue', 300],
+    ] as const) {
+      const created = await graphql(
+        CREATE,
+        { input: { sku: `E-${name}`, name, description: '', category: 'paint', price: { amount, currency: 'USD' }, stock: 5 } },
+        adminToken,
+      );
       ids.push(created.data.createProduct.product.id);
     }
     // A representation carrying a price is ignored: prices come from the catalogue only.

@@ -6,7 +6,13 @@ import { ensureAdmin, seedDemoCustomer } from './seed.js';
 
 /** Builds the users subgraph (database migrated, admin ensured) without opening a port. */
 export async function buildServer() {
-  const server = await buildSubgraphServer({ name: 'users', root: new URL('..', import.meta.url), tables, resolvers, context: createContext });
+  const server = await buildSubgraphServer({
+    name: 'users',
+    root: new URL('..', import.meta.url),
+    tables,
+    resolvers,
+    context: createContext,
+  });
   await ensureAdmin(server.database.db, server.logger);
   await seedDemoCustomer(server.database.db);
   return server;

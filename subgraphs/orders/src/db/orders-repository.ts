@@ -10,7 +10,11 @@ export const VISIBLE_STATES: OrderState[] = ['PENDING', 'PAYING', 'PAID', 'CANCE
 const visible = inArray(orders.state, VISIBLE_STATES);
 
 const ordersByIds = preparedPerDatabase((db: OrdersDatabase) =>
-  db.select().from(orders).where(sql`${orders.id} = any(${sql.placeholder('ids')})`).prepare('orders_by_ids'),
+  db
+    .select()
+    .from(orders)
+    .where(sql`${orders.id} = any(${sql.placeholder('ids')})`)
+    .prepare('orders_by_ids'),
 );
 
 export function findOrdersByIds(db: OrdersDatabase, ids: readonly string[]): Promise<OrderRow[]> {
@@ -44,7 +48,9 @@ const ordersOfBuyersPage = preparedPerShape((db: OrdersDatabase, keyset: boolean
       rank: sql<number>`row_number() over (partition by ${orders.buyerId} order by ${orders.createdAt} desc, ${orders.id} desc)`.as('rank'),
       // On a first page the window sees all of a buyer's visible orders, so totalCount needs no statement of
       // its own; after a cursor it sees only the later ones, and the count statement answers instead.
-      buyerTotal: (keyset ? sql<number | null>`null::int` : sql<number | null>`(count(*) over (partition by ${orders.buyerId}))::int`).as('buyer_total'),
+      buyerTotal: (keyset ? sql<number | null>`null::int` : sql<number | null>`(count(*) over (partition by ${orders.buyerId}))::int`).as(
+        'buyer_total',
+      ),
     })
     .from(orders)
     .where(and(sql`${orders.buyerId} = any(${sql.placeholder('buyerIds')})`, visible, before))
@@ -71,9 +77,17 @@ export async function listOrdersOfBuyers(
   after: { createdAt: Date; id: string } | null,
 ): Promise<PagedOrder[]> {
   const rows = after
-    ? await ordersOfBuyersPage(db, true).execute({ buyerIds: [...buyerIds], limit, afterCreatedAt: after.createdAt.toISOString(), afterId: after.id })
+    ? await ordersOfBuyersPage(db, true).execute({
+        buyerIds: [...buyerIds],
+        limit,
+        afterCreatedAt: after.createdAt.toISOString(),
+        afterId: after.id,
+      })
     : await ordersOfBuyersPage(db, false).execute({ buyerIds: [...buyerIds], limit });
-  return rows.map(({ rank: _rank, buyerTotal, ...order }) => ({ order: order as OrderRow, buyerTotal: buyerTotal === null ? null : Number(buyerTotal) }));
+  return rows.map(({ rank: _rank, buyerTotal, ...order }) => ({
+    order: order as OrderRow,
+    buyerTotal: buyerTotal === null ? null : Number(buyerTotal),
+  }));
 }
 
 const orderCountsOfBuyers = preparedPerDatabase((db: OrdersDatabase) =>

@@ -33,7 +33,9 @@ export const orders = pgTable(
     index('orders_buyer_created_at_id_idx').on(table.buyerId, table.createdAt, table.id),
     // The recovery sweep looks for unfinished work by state and age.
     index('orders_state_updated_at_idx').on(table.state, table.updatedAt),
-    index('orders_unsettled_idx').on(table.state).where(sql`not ${table.stockSettled}`),
+    index('orders_unsettled_idx')
+      .on(table.state)
+      .where(sql`not ${table.stockSettled}`),
   ],
 );
 

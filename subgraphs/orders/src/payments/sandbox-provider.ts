@@ -5,9 +5,7 @@ import { sandboxCharges } from '../db/schema.js';
 import type { OrdersDatabase } from '../db/orders-repository.js';
 
 export type ChargeResult =
-  | { status: 'succeeded'; chargeId: string; createdAt: Date }
-  | { status: 'declined'; reason: string }
-  | { status: 'invalid_token' };
+  { status: 'succeeded'; chargeId: string; createdAt: Date } | { status: 'declined'; reason: string } | { status: 'invalid_token' };
 
 export interface ChargeRequest {
   /** One key per payment attempt of an order: asking again with it never charges twice. */
@@ -46,7 +44,13 @@ export class SandboxPaymentProvider implements PaymentProvider {
     const status = outcome === 'declined' ? 'declined' : 'succeeded';
     await this.db
       .insert(sandboxCharges)
-      .values({ idempotencyKey: request.idempotencyKey, chargeId: `ch_${randomUUID()}`, amount: request.amount, currency: request.currency, status })
+      .values({
+        idempotencyKey: request.idempotencyKey,
+        chargeId: `ch_${randomUUID()}`,
+        amount: request.amount,
+        currency: request.currency,
+        status,
+      })
       .onConflictDoNothing();
     const recorded = (await this.retrieve(request.idempotencyKey))!;
     if (outcome === 'timeout') throw new PaymentTimeoutError('payment provider timed out');

@@ -13,7 +13,11 @@ export const User: UserResolvers = {
     if (caller.id !== id && caller.role !== ADMIN_ROLE) throw clientError('FORBIDDEN', 'You may only read your own orders');
     const size = pageSize(first);
     const cursor = decodeCursor<number>(after, ORDERS_CURSOR, 'number');
-    const page = await ordersPage.load({ buyerId: id, limit: size + 1, after: cursor && { createdAt: new Date(cursor.key), id: cursor.id } });
+    const page = await ordersPage.load({
+      buyerId: id,
+      limit: size + 1,
+      after: cursor && { createdAt: new Date(cursor.key), id: cursor.id },
+    });
     const { total } = page;
     return toConnection(page.rows, size, orderCursor, () => (total === null ? orderCountOfBuyer.load(id) : Promise.resolve(total)));
   },

@@ -43,7 +43,8 @@ type FilterShape = ReturnType<typeof filterShape>;
 function filterConditions(shape: FilterShape): SQL | undefined {
   const conditions: (SQL | undefined)[] = [];
   if (shape.category) conditions.push(eq(products.category, sql.placeholder('category')));
-  if (shape.search) conditions.push(or(ilike(products.name, sql.placeholder('pattern')), ilike(products.description, sql.placeholder('pattern'))));
+  if (shape.search)
+    conditions.push(or(ilike(products.name, sql.placeholder('pattern')), ilike(products.description, sql.placeholder('pattern'))));
   if (shape.minPrice) conditions.push(gte(products.priceAmount, sql.placeholder('minPrice')));
   if (shape.maxPrice) conditions.push(lte(products.priceAmount, sql.placeholder('maxPrice')));
   if (shape.inStock !== null) conditions.push(shape.inStock ? sql`${products.stock} > 0` : eq(products.stock, 0));
@@ -96,7 +97,11 @@ export async function countProducts(db: ProductsDatabase, filter: CatalogueFilte
 }
 
 const productsByIds = preparedPerDatabase((db: ProductsDatabase) =>
-  db.select().from(products).where(sql`${products.id} = any(${sql.placeholder('ids')})`).prepare('products_by_ids'),
+  db
+    .select()
+    .from(products)
+    .where(sql`${products.id} = any(${sql.placeholder('ids')})`)
+    .prepare('products_by_ids'),
 );
 
 export function findProductsByIds(db: ProductsDatabase, ids: readonly string[]): Promise<ProductRow[]> {

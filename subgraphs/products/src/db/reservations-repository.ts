@@ -12,7 +12,11 @@ export interface Reservation {
 type Executor = Parameters<Parameters<ProductsDatabase['transaction']>[0]>[0];
 
 async function loadReservation(tx: Executor, orderId: string, state: ReservationState): Promise<Reservation> {
-  const lines = await tx.select().from(reservationLines).where(eq(reservationLines.orderId, orderId)).orderBy(asc(reservationLines.productId));
+  const lines = await tx
+    .select()
+    .from(reservationLines)
+    .where(eq(reservationLines.orderId, orderId))
+    .orderBy(asc(reservationLines.productId));
   return { orderId, state, lines };
 }
 
@@ -30,11 +34,7 @@ async function lockReservation(tx: Executor, orderId: string) {
  */
 export function reserveStock(db: ProductsDatabase, orderId: string, wanted: { productId: string; quantity: number }[]) {
   return db.transaction(async (tx) => {
-    const [created] = await tx
-      .insert(stockReservations)
-      .values({ orderId, state: 'RESERVED' })
-      .onConflictDoNothing()
-      .returning();
+    const [created] = await tx.insert(stockReservations).values({ orderId, state: 'RESERVED' }).onConflictDoNothing().returning();
     if (!created) {
       const existing = await lockReservation(tx, orderId);
       return loadReservation(tx, orderId, existing!.state);
@@ -66,11 +66,7 @@ export function reserveStock(db: ProductsDatabase, orderId: string, wanted: { pr
  */
 export function releaseStock(db: ProductsDatabase, orderId: string) {
   return db.transaction(async (tx) => {
-    const [tombstone] = await tx
-      .insert(stockReservations)
-      .values({ orderId, state: 'RELEASED' })
-      .onConflictDoNothing()
-      .returning();
+    const [tombstone] = await tx.insert(stockReservations).values({ orderId, state: 'RELEASED' }).onConflictDoNothing().returning();
     if (tombstone) return { orderId, state: 'RELEASED' as const, lines: [] };
     const existing = (await lockReservation(tx, orderId))!;
     const reservation = await loadReservation(tx, orderId, existing.state);
@@ -93,7 +89,7 @@ export function commitStock(db: ProductsDatabase, orderId: string) {
   return db.transaction(async (tx) => {
     const existing = await lockReservation(tx, orderId);
     if (!existing) throw clientError('NOT_FOUND', 'No stock is held for this order');
-    if (existing.state === 'RELEASED') throw clientError('INVALID_STATE', 'The order\'s stock was released');
+    if (existing.state === 'RELEASED') throw clientError('INVALID_STATE', "The order's stock was released");
     if (existing.state === 'RESERVED') {
       await tx.update(stockReservations).set({ state: 'COMMITTED', updatedAt: new Date() }).where(eq(stockReservations.orderId, orderId));
     }

@@ -66,7 +66,11 @@ export const Mutation: MutationResolvers = {
       if (!isUuid(line.productId)) throw clientError('BAD_USER_INPUT', 'The order names a product that does not exist');
       wanted.set(line.productId, (wanted.get(line.productId) ?? 0) + positiveInt('quantity', line.quantity, 10_000));
     }
-    return reserveStock(db, orderId(id), [...wanted].map(([productId, quantity]) => ({ productId, quantity })));
+    return reserveStock(
+      db,
+      orderId(id),
+      [...wanted].map(([productId, quantity]) => ({ productId, quantity })),
+    );
   },
 
   async releaseStock(_parent, { orderId: id }, { viewer, db }) {

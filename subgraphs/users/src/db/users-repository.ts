@@ -6,7 +6,11 @@ import { users, type UserRow } from './schema.js';
 export type UsersDatabase = Database<typeof tables>;
 
 const usersByIds = preparedPerDatabase((db: UsersDatabase) =>
-  db.select().from(users).where(sql`${users.id} = any(${sql.placeholder('ids')})`).prepare('users_by_ids'),
+  db
+    .select()
+    .from(users)
+    .where(sql`${users.id} = any(${sql.placeholder('ids')})`)
+    .prepare('users_by_ids'),
 );
 
 export function findUsersByIds(db: UsersDatabase, ids: readonly string[]): Promise<UserRow[]> {
@@ -40,11 +44,7 @@ export function listUsers(db: UsersDatabase, limit: number, after: { createdAt: 
   return db
     .select()
     .from(users)
-    .where(
-      after
-        ? or(gt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), gt(users.id, after.id)))
-        : undefined,
-    )
+    .where(after ? or(gt(users.createdAt, after.createdAt), and(eq(users.createdAt, after.createdAt), gt(users.id, after.id))) : undefined)
     .orderBy(asc(users.createdAt), asc(users.id))
     .limit(limit);
 }
