@@ -36,19 +36,17 @@ async function paidOrder(buyerId: string, productId: string, quantity: number, u
   const { orders, orderItems } = await import('../src/db/schema.js');
   const id = randomUUID();
   const db = server.database.db;
-  await db
-    .insert(orders)
-    .values({
-      id,
-      buyerId,
-      idempotencyKey: id,
-      cartFingerprint: 'test',
-      state: 'PAID',
-      totalAmount: quantity * unitPrice,
-      currency: 'USD',
-      stockSettled: true,
-      paidAt: new Date(),
-    });
+  await db.insert(orders).values({
+    id,
+    buyerId,
+    idempotencyKey: id,
+    cartFingerprint: 'test',
+    state: 'PAID',
+    totalAmount: quantity * unitPrice,
+    currency: 'USD',
+    stockSettled: true,
+    paidAt: new Date(),
+  });
   await db.insert(orderItems).values({ orderId: id, productId, position: 0, quantity, unitPriceAmount: unitPrice, currency: 'USD' });
   return id;
 }
