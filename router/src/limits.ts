@@ -3,7 +3,7 @@ import { HeaderMap } from '@apollo/server';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
-import { envInt, type LIMIT_CODES } from '@shop/kit';
+import { envInt, type LIMIT_CODES } from '@shop/service';
 import {
   GraphQLError,
   Kind,
