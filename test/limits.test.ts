@@ -36,9 +36,9 @@ const nestedOrders = (first: string, directives = '') =>
   `me { orders(first: ${first}) ${directives} { edges { node { buyer { orders(first: ${first}) { edges { node { id } } } } } } } }`;
 const COST_AT_100 = 20_402;
 
-async function expectTooExpensive(query: string, variables: Record<string, unknown>, token: string) {
+async function expectTooExpensive(query: string, variables: Record<string, unknown>, token: string, cost = COST_AT_100) {
   const response = await expectRefusedAtRouter(() => post({ query, variables }, token), 'COST_ESTIMATED_TOO_EXPENSIVE');
-  expect(response.errors![0]!.extensions).toMatchObject({ cost: COST_AT_100, maxCost: 5000 });
+  expect(response.errors![0]!.extensions).toMatchObject({ cost, maxCost: 5000 });
 }
 
 describe('the cost limit follows the variables of every request', () => {
@@ -61,19 +61,21 @@ describe('the cost limit follows the variables of every request', () => {
   it('follows @include, a defaulted @skip, and directives on inline fragments and fragment spreads', async () => {
     const { token } = await registerCustomer();
     const tag = randomUUID().slice(0, 8);
-    const cases: [query: string, cheap: Record<string, unknown>, expensive: Record<string, unknown>][] = [
+    const cases: [query: string, cheap: Record<string, unknown>, expensive: Record<string, unknown>, cost?: number][] = [
       [`query Include_${tag}($i: Boolean!) { ${nestedOrders('100', '@include(if: $i)')} }`, { i: false }, { i: true }],
       [`query DefaultSkip_${tag}($s: Boolean = true) { ${nestedOrders('100', '@skip(if: $s)')} }`, {}, { s: false }],
       [`query Inline_${tag}($s: Boolean!) { ... @skip(if: $s) { ${nestedOrders('100')} } }`, { s: true }, { s: false }],
+      // The depth limit counts a spread as a level, so this pair of pages is a level shallower.
       [
-        `query Spread_${tag}($i: Boolean!) { ...Orders @include(if: $i) } fragment Orders on Query { ${nestedOrders('100')} }`,
+        `query Spread_${tag}($i: Boolean!) { ...Orders @include(if: $i) } fragment Orders on Query { me { orders(first: 100) { edges { node { buyer { orders(first: 100) { pageInfo { hasNextPage } } } } } } } }`,
         { i: false },
         { i: true },
+        1 + 1 + 100 * (1 + 1 + 1 + (1 + 100 * 1)),
       ],
     ];
-    for (const [query, cheap, expensive] of cases) {
+    for (const [query, cheap, expensive, cost] of cases) {
       await expectAnswered(await post({ query, variables: cheap }, token));
-      await expectTooExpensive(query, expensive, token);
+      await expectTooExpensive(query, expensive, token, cost);
     }
   });
 
