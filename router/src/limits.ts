@@ -111,8 +111,9 @@ function maxRootFieldsRule(limit: number): ValidationRule {
     return {
       OperationDefinition(operation: OperationDefinitionNode) {
         const found = count(operation.selectionSet, new Set());
-        if (found > limit)
+        if (found > limit) {
           context.reportError(limitError('MAX_ROOT_FIELDS_LIMIT', `Root fields limit of ${limit} exceeded, found ${found}.`, operation));
+        }
       },
     };
   };
