@@ -55,7 +55,7 @@ function fragmentBomb(levels: number, fanout: number, leaf: string, spreadDirect
 }
 
 describe('the cost estimate', () => {
-  it('gives the contract operations the costs docs/security.md describes', () => {
+  it('gives the contract operations their costs, OrderHistory at 100 a page the heaviest', () => {
     const id = '00000000-0000-4000-8000-000000000000';
     const variables: Record<string, Record<string, unknown>> = {
       Register: { input: { email: 'a@test.shop', password: 'long enough', name: 'A' } },
