@@ -54,7 +54,7 @@ RUN node_modules/.bin/tsx scripts/build.ts --service "$SERVICE" \
  && cp -r "$dir/package.json" "$dir/dist" "/out/$dir/" \
  && if [ -f "$dir/schema.graphql" ]; then cp -r "$dir/schema.graphql" "$dir/drizzle" "/out/$dir/"; fi \
  && if [ "$SERVICE" = router ]; then mkdir -p /out/schema && cp schema/supergraph.graphql /out/schema/; fi \
- && node_modules/.bin/tsx -e "import('@shop/service/services').then((m) => console.log(m.SERVICES['$SERVICE'].port))" > "/out/$dir/dist/port" \
+ && node_modules/.bin/tsx -e "import('@shop/service/services').then((m) => console.log(m.SERVICES['$SERVICE'].opsPort))" > "/out/$dir/dist/ops-port" \
  && ln -s "/app/$dir" /out/service
 
 # ---- runtime ------------------------------------------------------------------------------------------------
@@ -65,9 +65,10 @@ COPY --from=build /out ./
 WORKDIR /app/service
 # The `node` user (uid 1000) comes with the official image.
 USER node
-# The service's port is its default (dist/port) unless <NAME>_PORT or PORT says otherwise.
-EXPOSE 4000 4001 4002 4003
+# GraphQL on the service's port, /health, /ready and /metrics on its ops port (docs/operations.md); each is the
+# service's default unless <NAME>_PORT / PORT or <NAME>_OPS_PORT / OPS_PORT say otherwise.
+EXPOSE 4000 4001 4002 4003 9000 9001 9002 9003
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
-  CMD ["node", "-e", "const port = process.env.PORT || require('fs').readFileSync('dist/port', 'utf8').trim(); fetch('http://127.0.0.1:' + port + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+  CMD ["node", "-e", "const port = process.env.OPS_PORT || require('fs').readFileSync('dist/ops-port', 'utf8').trim(); fetch('http://127.0.0.1:' + port + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Node as PID 1 is fine: each service handles SIGTERM itself (drain in-flight requests, exit 0).
 CMD ["node", "dist/index.js"]

@@ -231,7 +231,7 @@ interface Counters {
 
 /** Each subgraph's own counters: SQL statements run for requests (background sweeps excluded) and operations served. */
 async function readCounters(subgraphs: Record<Subgraph, ServiceProcess>): Promise<Counters> {
-  const texts = await Promise.all(SUBGRAPHS.map(async (s) => (await fetch(`${subgraphs[s].url}/metrics`)).text()));
+  const texts = await Promise.all(SUBGRAPHS.map(async (s) => (await fetch(`${subgraphs[s].opsUrl}/metrics`)).text()));
   const sql = {} as Record<Subgraph, number>;
   const fetches = {} as Record<Subgraph, number>;
   SUBGRAPHS.forEach((s, i) => {

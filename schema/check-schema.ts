@@ -41,6 +41,26 @@ export interface CheckOptions {
   baseline?: string;
   /** The client contract; by default schema/operations/storefront.graphql. */
   contract?: string;
+  /** Breaking changes a team has decided to make; by default schema/approved-changes.json. */
+  approvals?: ApprovedChange[];
+}
+
+/**
+ * A breaking change made on purpose (a field that may now be null because its owner can be down, say), recorded in
+ * schema/approved-changes.json in the commit that makes it, with the reason clients were told. It matches one
+ * change exactly (coordinate, type and message), so a later, different break of the same field still fails.
+ */
+export interface ApprovedChange {
+  path: string;
+  type: string;
+  message: string;
+  reason: string;
+}
+
+export const APPROVALS_FILE = new URL('./approved-changes.json', import.meta.url);
+
+export function readApprovals(): ApprovedChange[] {
+  return JSON.parse(readFileSync(APPROVALS_FILE, 'utf8')) as ApprovedChange[];
 }
 
 export type ChangeLevel = 'BREAKING' | 'DANGEROUS' | 'NON_BREAKING';
@@ -84,6 +104,8 @@ export interface CheckResult {
   /** Set when the baseline supergraph cannot be read as a supergraph. */
   baselineError?: string;
   breaking: SchemaChange[];
+  /** Breaking changes recorded in schema/approved-changes.json: reported, not failing. */
+  approved: (SchemaChange & { approval: string })[];
   dangerous: SchemaChange[];
   safe: SchemaChange[];
   /** Contract validation errors against the new API schema (in subgraph mode, those of operations this subgraph breaks or that no change explains). */
@@ -116,6 +138,7 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckResu
     subgraph: options.subgraph,
     compositionErrors: [],
     breaking: [],
+    approved: [],
     dangerous: [],
     safe: [],
     contractErrors: [],
@@ -171,6 +194,9 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckResu
   const contractErrorNodes = validate(newApi, contractDoc);
   // Both validate the same document against the same schema, so the errors come in the same order.
   const aligned = contractErrorNodes.length === contractStrings.length;
+  const approvals = options.approvals ?? readApprovals();
+  const approvalOf = (change: SchemaChange) =>
+    approvals.find((a) => a.path === change.path && a.type === change.type && a.message === change.message)?.reason;
   const breakingChanges = changes.filter((c) => c.level === 'BREAKING');
   const brokenByName = new Map<string, BrokenOperation>();
   contractErrorNodes.forEach((error, index) => {
@@ -188,7 +214,11 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckResu
   let brokenOperations = [...brokenByName.values()];
   let contractErrors = contractStrings;
 
-  let breaking = breakingChanges;
+  let breaking = breakingChanges.filter((c) => approvalOf(c) === undefined);
+  let approved = breakingChanges.flatMap((c) => {
+    const approval = approvalOf(c);
+    return approval === undefined ? [] : [{ ...c, approval }];
+  });
   let dangerous = changes.filter((c) => c.level === 'DANGEROUS');
   let safe = changes.filter((c) => c.level === 'NON_BREAKING');
   let elsewhere: CheckResult['elsewhere'];
@@ -198,6 +228,7 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckResu
     const mine = (owners: SubgraphName[]) => owners.length === 0 || owners.includes(subgraph);
     const all = { breaking, dangerous, safe };
     breaking = breaking.filter((c) => mine(c.subgraphs));
+    approved = approved.filter((c) => mine(c.subgraphs));
     dangerous = dangerous.filter((c) => mine(c.subgraphs));
     safe = safe.filter((c) => mine(c.subgraphs));
     brokenOperations = brokenOperations.filter((op) => mine(op.subgraphs));
@@ -215,6 +246,7 @@ export async function checkSchema(options: CheckOptions = {}): Promise<CheckResu
     subgraph,
     compositionErrors: [],
     breaking,
+    approved,
     dangerous,
     safe,
     contractErrors,

@@ -8,8 +8,10 @@ import { checkSchema, SUBGRAPH_NAMES, subgraphSdlPath, type CheckResult, type Sc
  * composes the working tree's subgraph SDL and compares the API schema with the committed supergraph's.
  * Exit code 1 on a composition error, a breaking change or a contract operation that no longer validates.
  *
- * `--base <git-ref>` compares with schema/supergraph.graphql as committed at that ref (for example origin/main in
- * CI) instead of the file in the working tree.
+ * `--base <git-ref>` compares with schema/supergraph.graphql as committed at that ref instead of the file in the
+ * working tree. CI passes the previous commit (or the last release tag): compared with the working tree's own
+ * supergraph, a breaking change committed together with its recomposed supergraph would pass. A breaking change
+ * made on purpose is recorded in schema/approved-changes.json, with its reason, in the same commit.
  */
 const CONTRACT = 'schema/operations/storefront.graphql';
 
@@ -75,6 +77,13 @@ function print(result: CheckResult): void {
     for (const change of result.breaking) printChange(change, 'x');
   } else {
     console.log(`ok    No breaking changes${subgraph ? ` from ${subgraph}` : ''}.\n`);
+  }
+
+  if (result.approved.length) {
+    console.log(`ok    ${result.approved.length} breaking change(s) approved in schema/approved-changes.json:\n`);
+    for (const change of result.approved) {
+      console.log(`  ~ ${change.path}  [${change.type}]${owners(change)}\n      ${change.message}\n      Approved: ${change.approval}\n`);
+    }
   }
 
   if (result.dangerous.length) {

@@ -9,9 +9,12 @@ import { startStack } from './stack.js';
  * supergraph is recomposed into schema/supergraph.graphql, which the running router picks up by itself.
  * A change that does not compose is reported and the router keeps the last good supergraph.
  */
-const ports = Object.fromEntries(
-  SERVICE_NAMES.map((name) => [name, Number(process.env[portVariable(name)] ?? SERVICES[name].port)]),
-) as Record<ServiceName, number>;
+const portsOf = (kind: 'port' | 'opsPort') =>
+  Object.fromEntries(SERVICE_NAMES.map((name) => [name, Number(process.env[portVariable(name, kind)] ?? SERVICES[name][kind])])) as Record<
+    ServiceName,
+    number
+  >;
+const ports = portsOf('port');
 const stack = await startStack(
   {
     SEED_DEMO: process.env.SEED_DEMO ?? 'true',
@@ -20,6 +23,7 @@ const stack = await startStack(
   },
   ports,
   true,
+  portsOf('opsPort'),
 );
 console.log(`\nDev mode: router at http://localhost:${ports.router}/graphql; editing a subgraph's schema.graphql recomposes.\n`);
 

@@ -105,7 +105,7 @@ export async function stockOf(productId: string): Promise<number> {
 
 /** A counter from a service's /metrics, summed over the series that match the label filter. */
 export async function metric(service: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  return sumMetric(await (await fetch(`${inject('serviceUrls')[service]}/metrics`)).text(), name, labels);
+  return sumMetric(await (await fetch(`${inject('opsUrls')[service]}/metrics`)).text(), name, labels);
 }
 
 /** An ADMIN token for `userId`, well formed but signed with a key that is not the shop's. */

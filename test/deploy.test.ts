@@ -4,15 +4,23 @@
  * Everything is compared with the code itself (ports, env vars, subgraph names), so a renamed variable or a
  * moved port fails here instead of in a container that never gets healthy.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig, type z } from '@shop/service/config';
+import { SERVICE_NAMES, SERVICES, portVariable, type ServiceName } from '@shop/service/services';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { routerSettings } from '../router/src/config.js';
+import { ordersSettings } from '../subgraphs/orders/src/config.js';
+import { productsSettings } from '../subgraphs/products/src/config.js';
+import { usersSettings } from '../subgraphs/users/src/config.js';
+
+type ZodObject = z.ZodObject;
+type ZodType = z.ZodType;
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** The shared workspace packages, by name. */
-const PACKAGES: Record<string, string> = { '@shop/service': 'packages/service', '@shop/subgraph': 'packages/subgraph' };
 
 /** Parsed YAML or JSON, walked structurally: the assertions are the type checks. */
 type Doc = Record<string, any>;
@@ -22,157 +30,114 @@ const exists = (file: string) => existsSync(path.join(ROOT, file));
 
 // ---- what the code says ---------------------------------------------------------------------------------
 
-/** The subgraph names the committed supergraph composes (the router's `<NAME>_URL` overrides). */
-const SUPERGRAPH_SUBGRAPHS = [...read('schema/supergraph.graphql').matchAll(/@join__graph\(name: "([^"]+)"/g)].map((m) => m[1]!);
-
-function tsFiles(dir: string): string[] {
-  const absolute = path.join(ROOT, dir);
-  if (!existsSync(absolute)) return [];
-  return readdirSync(absolute).flatMap((entry) => {
-    const file = path.posix.join(dir, entry);
-    if (statSync(path.join(ROOT, file)).isDirectory()) return entry === 'node_modules' ? [] : tsFiles(file);
-    return file.endsWith('.ts') && !file.endsWith('.d.ts') ? [file] : [];
-  });
-}
-
-/** Resolves the shared packages (and their subpaths) through their package.json exports, relative imports by path. */
-function resolveImport(from: string, specifier: string): string | undefined {
-  if (specifier.startsWith('.')) return path.posix.join(path.posix.dirname(from), specifier).replace(/\.js$/, '.ts');
-  const shared = /^(@shop\/[a-z]+)(\/.*)?$/.exec(specifier);
-  const dir = shared && PACKAGES[shared[1]!];
-  if (!dir) return undefined;
-  const exportsMap = (JSON.parse(read(`${dir}/package.json`)) as { exports: Record<string, string> }).exports;
-  const target = exportsMap[`.${shared![2] ?? ''}`];
-  return target && path.posix.join(dir, target);
-}
-
-/** Every source file of the app's `src`, and every kit file they reach through imports. */
-function sourcesOf(appDir: string): string[] {
-  const seen = new Set<string>();
-  const queue = tsFiles(`${appDir}/src`);
-  while (queue.length > 0) {
-    const file = queue.pop()!;
-    if (seen.has(file) || !exists(file)) continue;
-    seen.add(file);
-    const code = read(file);
-    for (const m of code.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)'([^']+)'/g)) {
-      const target = resolveImport(file, m[1]!);
-      if (target) queue.push(target);
-    }
-  }
-  return [...seen];
-}
+/** Each service's settings: every variable it reads is declared there, and checked as it starts. */
+const SETTINGS: Record<ServiceName, ZodObject> = {
+  router: routerSettings,
+  users: usersSettings,
+  products: productsSettings,
+  orders: ordersSettings,
+};
 
 interface App {
   /** Compose service, Kubernetes Deployment and Prometheus job name. */
-  name: string;
+  name: ServiceName;
   dir: string;
-  code: string;
-  /** `servicePort('USERS_PORT', 4001)` in src/index.ts. */
+  /** `USERS_PORT`, `USERS_OPS_PORT`. */
   portEnv: string;
+  opsPortEnv: string;
   defaultPort: number;
-  /** Databases it opens: `buildSubgraphServer({ name: 'users' })` reads USERS_DATABASE_URL. */
+  defaultOpsPort: number;
+  /** Every variable its settings declare. */
+  reads: Set<string>;
+  /** Databases it opens: `<NAME>_DATABASE_URL` among its settings. */
   databases: string[];
-  /** Names that `${x.toUpperCase()}` in an env var name stands for in this app's code. */
-  templateNames: string[];
+  /** Variables naming another service's URL (`PRODUCTS_URL`), which default to localhost. */
+  serviceUrls: string[];
+  /** Secrets that must be set in production. */
+  requiredSecrets: string[];
 }
 
-function app(name: string, dir: string): App {
-  const code = sourcesOf(dir).map(read).join('\n');
-  const port = /servicePort\(\s*'([A-Z0-9_]+)'\s*,\s*(\d[\d_]*)\s*\)/.exec(read(`${dir}/src/index.ts`));
-  if (!port) throw new Error(`${dir}/src/index.ts has no servicePort('NAME_PORT', default) call`);
-  // A subgraph opens its database through buildSubgraphServer({ name }), or openDatabase({ service }) directly.
-  const databases = [...code.matchAll(/(?:openDatabase\(\s*\{\s*service|buildSubgraphServer\(\s*\{\s*name):\s*'([a-z]+)'/g)].map(
-    (m) => m[1]!,
-  );
-  // The router overrides each supergraph subgraph's URL by `${name.toUpperCase()}_URL`.
-  const routes = /subgraphUrl|join__graph/.test(code) ? SUPERGRAPH_SUBGRAPHS : [];
+function app(name: ServiceName): App {
+  const shape = SETTINGS[name].shape as Record<string, ZodType>;
+  const reads = new Set(Object.keys(shape));
+  const meta = (variable: string) => (shape[variable]!.meta() ?? {}) as { requiredInProduction?: boolean };
   return {
     name,
-    dir,
-    code,
-    portEnv: port[1]!,
-    defaultPort: Number(port[2]!.replaceAll('_', '')),
-    databases,
-    templateNames: [...databases, ...routes],
+    dir: SERVICES[name].dir,
+    portEnv: portVariable(name),
+    opsPortEnv: portVariable(name, 'opsPort'),
+    defaultPort: SERVICES[name].port,
+    defaultOpsPort: SERVICES[name].opsPort,
+    reads,
+    databases: [...reads].filter((v) => v.endsWith('_DATABASE_URL')).map((v) => v.replace(/_DATABASE_URL$/, '').toLowerCase()),
+    serviceUrls: [...reads].filter((v) => SERVICE_NAMES.some((other) => v === `${other.toUpperCase()}_URL`)),
+    requiredSecrets: [...reads].filter((v) => meta(v).requiredInProduction),
   };
 }
 
-const APPS = [
-  app('router', 'router'),
-  app('users', 'subgraphs/users'),
-  app('products', 'subgraphs/products'),
-  app('orders', 'subgraphs/orders'),
-];
+const APPS = SERVICE_NAMES.map(app);
+
+/** The subgraph names the committed supergraph composes (the router's `<NAME>_URL` overrides). */
+const SUPERGRAPH_SUBGRAPHS = [...read('schema/supergraph.graphql').matchAll(/@join__graph\(name: "([^"]+)"/g)].map((m) => m[1]!);
 const SUBGRAPHS = APPS.filter((a) => a.databases.length > 0);
 
-/** Env var names the app's code reads, directly or through the kit. */
-function envReads(target: App): Set<string> {
-  const names = new Set<string>();
-  const add = (name: string) => /^[A-Z][A-Z0-9_]*$/.test(name) && names.add(name);
-  const { code } = target;
-  for (const m of code.matchAll(/process\.env\.([A-Za-z_][A-Za-z0-9_]*)/g)) add(m[1]!);
-  for (const m of code.matchAll(/process\.env\[\s*['"]([^'"]+)['"]\s*\]/g)) add(m[1]!);
-  for (const m of code.matchAll(/\{([^{}]*)\}\s*=\s*process\.env\b/g)) m[1]!.split(',').forEach((part) => add(part.split(':')[0]!.trim()));
-  for (const m of code.matchAll(/\b(?:envInt|servicePort)\(\s*['"]([A-Z][A-Z0-9_]*)['"]/g)) add(m[1]!);
-  // process.env[`${service.toUpperCase()}_DATABASE_URL`] and the like, for the names this app uses.
-  for (const m of code.matchAll(/process\.env\[\s*`([^`]*)`\s*\]/g)) {
-    for (const name of target.templateNames) add(m[1]!.replace(/\$\{[^}]*\}/g, name.toUpperCase()));
-  }
-  return names;
+/** Env vars given to an app that its settings do not declare. */
+function unreadEnv(target: App, given: string[]): string[] {
+  return given.filter((name) => !target.reads.has(name));
 }
 
 /**
- * Env vars the deployment already passes for features that the open issues add to the code. Each one is
- * accepted as "read" until the code reads it; then its entry here is dead and should go.
+ * Set in production: NODE_ENV; the secrets its settings require in production (JWT_SECRET for a subgraph, which
+ * verifies tokens itself); its PostgreSQL URL (else it would run on embedded PGlite); the URLs of the services it
+ * calls, which default to localhost.
  */
-const AWAITED_BY_CODE: Record<string, string> = {
-  ROUTER_SECRET: 'issue 6: every subgraph refuses requests without the router secret (router and orders send it already)',
-};
-
-/** Env vars given to an app that neither its code reads nor an open issue is adding. */
-function unreadEnv(target: App, given: string[]): string[] {
-  const reads = envReads(target);
-  return given.filter((name) => !reads.has(name) && !(name in AWAITED_BY_CODE));
-}
-
-/** URL env vars that default to localhost, which a container or a pod must therefore set. */
-function urlVars(target: App): string[] {
-  const own = sourcesOf(target.dir)
-    .filter((f) => f.startsWith(`${target.dir}/`))
-    .map(read)
-    .join('\n');
-  const defaults = [...own.matchAll(/process\.env\.([A-Z0-9_]+_URL)\s*\?\?\s*'http:\/\/localhost/g)].map((m) => m[1]!);
-  const routes = target.templateNames.filter((n) => !target.databases.includes(n)).map((n) => `${n.toUpperCase()}_URL`);
-  return [...new Set([...defaults, ...routes])];
-}
-
-/** Set in production: NODE_ENV; for a subgraph, JWT_SECRET (it verifies tokens itself, and the kit refuses to
- * start without it in production) and its PostgreSQL URL (else it would run on embedded PGlite); the URLs of
- * the services it calls. */
 function requiredEnv(target: App): string[] {
-  const required = ['NODE_ENV', ...urlVars(target)];
-  if (target.databases.length > 0) required.push('JWT_SECRET', ...target.databases.map((d) => `${d.toUpperCase()}_DATABASE_URL`));
-  return required;
+  return ['NODE_ENV', ...target.serviceUrls, ...target.requiredSecrets, ...target.databases.map((d) => `${d.toUpperCase()}_DATABASE_URL`)];
 }
 
 function listenPort(target: App, env: Record<string, string>): number {
   return Number(env[target.portEnv] || env.PORT || target.defaultPort);
 }
 
-// ---- docker-compose.yml -----------------------------------------------------------------------------------
-
-/** Compose interpolation with every variable unset: `${X:-default}` is its default, `${X}` is empty. */
-function interpolate(value: unknown): string {
-  return String(value ?? '').replace(/\$\{([A-Z0-9_]+)(?::?[-?]([^}]*))?\}/g, (_, _name, fallback?: string) => fallback ?? '');
+function opsPort(target: App, env: Record<string, string>): number {
+  return Number(env[target.opsPortEnv] || env.OPS_PORT || target.defaultOpsPort);
 }
 
-function composeEnv(service: Doc): Record<string, string> {
+/** A service's settings accept its production environment: every value valid, no secret shipped in the repo. */
+function acceptsInProduction(target: App, env: Record<string, string>): string | true {
+  try {
+    loadConfig(SETTINGS[target.name], { ...env, NODE_ENV: 'production' });
+    return true;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+// ---- docker-compose.yml -----------------------------------------------------------------------------------
+
+/**
+ * Compose interpolation: `${X:-default}` is X or its default, `${X}` is X or empty, and `${X:?message}` is X, which
+ * the operator must set (compose refuses to start without it). `operator` holds what the operator sets.
+ */
+function interpolate(value: unknown, operator: Record<string, string> = {}): string {
+  return String(value ?? '').replace(
+    /\$\{([A-Z0-9_]+)(?::?([-?])([^}]*))?\}/g,
+    (_, name: string, kind?: string, fallback?: string) => operator[name] ?? (kind === '-' ? (fallback ?? '') : ''),
+  );
+}
+
+/** The variables compose requires the operator to set (`${X:?…}`): the secrets. */
+const OPERATOR_SET = [...read('docker-compose.yml').matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((m) => m[1]!);
+
+/** What an operator puts in `.env`: a real, random value for each variable compose requires. */
+const OPERATOR_ENV = Object.fromEntries(OPERATOR_SET.map((name) => [name, randomBytes(32).toString('base64url')]));
+
+function composeEnv(service: Doc, operator = OPERATOR_ENV): Record<string, string> {
   const environment = service.environment ?? {};
   const entries: [string, unknown][] = Array.isArray(environment)
     ? environment.map((line: string) => [line.split('=')[0]!, line.split('=').slice(1).join('=')])
     : Object.entries(environment);
-  return Object.fromEntries(entries.map(([k, v]) => [k, interpolate(v)]));
+  return Object.fromEntries(entries.map(([k, v]) => [k, interpolate(v, operator)]));
 }
 
 function dependsOn(service: Doc): Record<string, string> {
@@ -229,14 +194,17 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('checks each service on the port its code listens on, and exposes that port', () => {
+  it('checks each service on its ops port, and exposes the ports its code listens on', () => {
     for (const target of APPS) {
       const service = services[target.name]!;
-      const port = listenPort(target, composeEnv(service));
+      const env = composeEnv(service);
       const test = [service.healthcheck.test].flat().join(' ');
-      expect(test, `${target.name} healthcheck`).toMatch(new RegExp(`(127\\.0\\.0\\.1|localhost):${port}/(health|ready)\\b`));
+      expect(test, `${target.name} healthcheck`).toMatch(
+        new RegExp(`(127\\.0\\.0\\.1|localhost):${opsPort(target, env)}/(health|ready)\\b`),
+      );
       const published = [...(service.expose ?? []), ...(service.ports ?? [])].map((p: unknown) => String(p).split(':').at(-1));
-      expect(published, `${target.name} exposes ${port}`).toContain(String(port));
+      expect(published, `${target.name} exposes ${listenPort(target, env)}`).toContain(String(listenPort(target, env)));
+      expect(published, `${target.name} exposes its ops port to Prometheus`).toContain(String(opsPort(target, env)));
     }
   });
 
@@ -254,7 +222,29 @@ describe('docker-compose.yml', () => {
     for (const target of APPS) {
       const env = composeEnv(services[target.name]!);
       expect(env.NODE_ENV, `${target.name} NODE_ENV`).toBe('production');
-      if (target.databases.length > 0) expect(env.JWT_SECRET!.length, 'JWT_SECRET has at least 32 characters').toBeGreaterThanOrEqual(32);
+      expect(acceptsInProduction(target, env), `${target.name} starts with the operator's secrets`).toBe(true);
+    }
+  });
+
+  it('ships no secret: compose refuses to start until the operator sets each one, and the services refuse placeholders', () => {
+    for (const secret of ['JWT_SECRET', 'ROUTER_SECRET', 'POSTGRES_PASSWORD', 'ADMIN_PASSWORD']) expect(OPERATOR_SET).toContain(secret);
+    const example = parse(
+      read('.env.example')
+        .split('\n')
+        .filter((line) => line && !line.startsWith('#'))
+        .map((line) => line.replace('=', ': '))
+        .join('\n'),
+    ) as Record<string, string>;
+    expect(Object.keys(example).sort(), '.env.example names what compose requires').toEqual([...OPERATOR_SET].sort());
+    // The example's values are placeholders: a service given them in production refuses to start, naming them.
+    for (const target of APPS) {
+      const env = composeEnv(services[target.name]!, Object.fromEntries(Object.entries(example).map(([k, v]) => [k, String(v)])));
+      const given = Object.keys(env).filter((name) =>
+        OPERATOR_SET.some((secret) => String(services[target.name]!.environment[name]).includes(secret)),
+      );
+      if (given.length === 0) continue;
+      const verdict = acceptsInProduction(target, env);
+      for (const name of given) expect(verdict, `${target.name} refuses the example's ${name}`).toContain(name);
     }
   });
 
@@ -262,7 +252,7 @@ describe('docker-compose.yml', () => {
     const ports = Object.fromEntries(APPS.map((a) => [a.name, listenPort(a, composeEnv(services[a.name]!))]));
     for (const target of APPS) {
       const env = composeEnv(services[target.name]!);
-      for (const name of urlVars(target)) {
+      for (const name of target.serviceUrls) {
         const callee = name.replace(/_URL$/, '').toLowerCase();
         expect(hostPort(env[name]!), `${target.name} ${name}`).toBe(`${callee}:${ports[callee]}`);
       }
@@ -288,8 +278,7 @@ describe('docker-compose.yml', () => {
         );
       }
     }
-    const router = APPS.find((a) => a.name === 'router')!;
-    for (const subgraph of router.templateNames) {
+    for (const subgraph of SUPERGRAPH_SUBGRAPHS) {
       expect(dependsOn(services.router!)[subgraph], `router waits for ${subgraph}`).toBe('service_healthy');
     }
   });
@@ -309,7 +298,7 @@ describe('docker-compose.yml', () => {
       expect(job.metrics_path ?? '/metrics').toBe('/metrics');
       return (job.static_configs as Doc[]).flatMap((c) => c.targets as string[]);
     });
-    const expected = APPS.map((a) => `${a.name}:${listenPort(a, composeEnv(services[a.name]!))}`);
+    const expected = APPS.map((a) => `${a.name}:${opsPort(a, composeEnv(services[a.name]!))}`);
     expect(targets.sort()).toEqual(expected.sort());
   });
 
@@ -394,7 +383,7 @@ describe('the Dockerfile', () => {
     const healthcheck = finalStage.find((s) => s.op === 'HEALTHCHECK')?.args;
     expect(healthcheck).toContain('/health');
     const exposed = finalStage.filter((s) => s.op === 'EXPOSE').flatMap((s) => s.args.split(/\s+/));
-    for (const target of APPS) expect(exposed).toContain(String(target.defaultPort));
+    for (const target of APPS) expect(exposed).toEqual(expect.arrayContaining([String(target.defaultPort), String(target.defaultOpsPort)]));
     for (const copy of steps.filter((s) => s.op === 'COPY' && !s.args.includes('--from='))) {
       const sources = copy.args
         .split(/\s+/)
@@ -441,14 +430,17 @@ describe('Kubernetes kustomize base', () => {
       const containerPort = (port: unknown): number | undefined =>
         typeof port === 'number' ? port : (container?.ports as Doc[]).find((p) => p.name === port)?.containerPort;
       const port = listenPort(target, values);
+      const ops = opsPort(target, values);
 
-      it('has a Deployment whose probes are /ready and /health on the container port', () => {
+      it('has a Deployment whose probes are /ready and /health on the ops port, scraped there too', () => {
         expect(deployment, `Deployment ${target.name}`).toBeDefined();
-        expect((container!.ports as Doc[]).map((p) => p.containerPort)).toContain(port);
+        expect((container!.ports as Doc[]).map((p) => p.containerPort)).toEqual(expect.arrayContaining([port, ops]));
         expect(container!.readinessProbe.httpGet.path).toBe('/ready');
-        expect(containerPort(container!.readinessProbe.httpGet.port)).toBe(port);
+        expect(containerPort(container!.readinessProbe.httpGet.port)).toBe(ops);
         expect(container!.livenessProbe.httpGet.path).toBe('/health');
-        expect(containerPort(container!.livenessProbe.httpGet.port)).toBe(port);
+        expect(containerPort(container!.livenessProbe.httpGet.port)).toBe(ops);
+        expect(containerPort(container!.startupProbe.httpGet.port)).toBe(ops);
+        expect(pod!.metadata.annotations['prometheus.io/port']).toBe(String(ops));
         expect(container!.resources?.requests?.cpu, 'a CPU request, which the HPA scales on').toBeDefined();
         expect(container!.resources?.limits?.memory).toBeDefined();
         expect(container!.securityContext?.runAsNonRoot ?? pod!.spec.securityContext?.runAsNonRoot).toBe(true);
@@ -456,12 +448,12 @@ describe('Kubernetes kustomize base', () => {
         expect(pod!.metadata.labels).toMatchObject(selector);
       });
 
-      it('has a Service that selects its pods and targets the container port', () => {
+      it('has a Service that selects its pods and serves only the GraphQL port', () => {
         const service = find('Service', target.name);
         expect(service, `Service ${target.name}`).toBeDefined();
         expect(pod!.metadata.labels).toMatchObject(service!.spec.selector);
         const ports = (service!.spec.ports as Doc[]).map((p) => containerPort(p.targetPort ?? p.port));
-        expect(ports).toContain(port);
+        expect(ports).toEqual([port]);
       });
 
       it('has a HorizontalPodAutoscaler on its Deployment', () => {
@@ -487,10 +479,27 @@ describe('Kubernetes kustomize base', () => {
           expect(secret, `${name}: Secret ${ref.name}`).toBeDefined();
           expect(Object.keys({ ...secret!.data, ...secret!.stringData }), `${name}: key in Secret ${ref.name}`).toContain(ref.key);
         }
-        for (const name of ['JWT_SECRET', 'ROUTER_SECRET', ...target.databases.map((d) => `${d.toUpperCase()}_DATABASE_URL`)]) {
-          if (env[name]) expect(env[name].valueFrom?.secretKeyRef, `${name} comes from a Secret`).toBeDefined();
+        const secrets: string[] = [];
+        for (const name of [
+          'JWT_SECRET',
+          'ROUTER_SECRET',
+          'ADMIN_PASSWORD',
+          ...target.databases.map((d) => `${d.toUpperCase()}_DATABASE_URL`),
+        ]) {
+          if (!env[name]) continue;
+          expect(env[name].valueFrom?.secretKeyRef, `${name} comes from a Secret`).toBeDefined();
+          secrets.push(name);
         }
-        for (const name of urlVars(target)) {
+        // The Secret's placeholders are refused: a pod started with them stops at once, naming each one.
+        const withPlaceholders = { ...values };
+        for (const name of secrets) {
+          const ref = env[name]!.valueFrom.secretKeyRef as Doc;
+          const secret = find('Secret', ref.name)!;
+          withPlaceholders[name] = String({ ...secret.data, ...secret.stringData }[ref.key]);
+        }
+        const verdict = acceptsInProduction(target, withPlaceholders);
+        for (const name of secrets) expect(verdict, `${target.name} refuses the placeholder ${name}`).toContain(name);
+        for (const name of target.serviceUrls) {
           const callee = name.replace(/_URL$/, '').toLowerCase();
           const service = find('Service', callee);
           expect(service, `${name}: Service ${callee}`).toBeDefined();

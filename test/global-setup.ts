@@ -27,6 +27,7 @@ export default async function setup(project: TestProject) {
   const stack = await startStack(env, ports);
   project.provide('routerUrl', `${stack.router.url}/graphql`);
   project.provide('serviceUrls', Object.fromEntries(Object.entries(stack).map(([name, s]) => [name, s.url])));
+  project.provide('opsUrls', Object.fromEntries(Object.entries(stack).map(([name, s]) => [name, s.opsUrl])));
   project.provide('stackEnv', JSON.stringify(env));
   project.provide('driver', process.env.TEST_POSTGRES_URL ? 'postgres' : 'pglite');
 
@@ -40,6 +41,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     routerUrl: string;
     serviceUrls: Record<string, string>;
+    /** Each service's /health, /ready and /metrics. */
+    opsUrls: Record<string, string>;
     stackEnv: string;
     driver: 'postgres' | 'pglite';
   }

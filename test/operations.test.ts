@@ -45,14 +45,14 @@ function logLines(service: ServiceProcess): Record<string, unknown>[] {
 describe('health and readiness', () => {
   it('answers /health on every service', async () => {
     for (const service of SERVICES) {
-      const { status, body } = await getJson(`${inject('serviceUrls')[service]}/health`);
-      expect({ service, status, body }).toEqual({ service, status: 200, body: { status: 'ok' } });
+      const { status, body } = await getJson(`${inject('opsUrls')[service]}/health`);
+      expect({ service, status, body }).toEqual({ service, status: 200, body: { status: 'ok', pid: expect.any(Number) } });
     }
   });
 
   it('has each subgraph ready once its database answers and its migrations are applied', async () => {
     for (const service of SUBGRAPHS) {
-      const { status, body } = await getJson(`${inject('serviceUrls')[service]}/ready`);
+      const { status, body } = await getJson(`${inject('opsUrls')[service]}/ready`);
       expect({ service, status, body }).toEqual({
         service,
         status: 200,
@@ -62,16 +62,34 @@ describe('health and readiness', () => {
   });
 
   it('has the router ready once its supergraph is loaded and every subgraph answers', async () => {
-    const { status, body } = await getJson(`${inject('serviceUrls').router}/ready`);
+    const { status, body } = await getJson(`${inject('opsUrls').router}/ready`);
     expect(status).toBe(200);
     expect(body).toEqual({ status: 'ready', checks: { supergraph: true, users: true, products: true, orders: true } });
+  });
+});
+
+describe('the ops port', () => {
+  it('keeps /health, /ready and /metrics off the GraphQL port that clients reach', async () => {
+    for (const service of SERVICES) {
+      for (const path of ['/health', '/ready', '/metrics']) {
+        expect((await fetch(`${inject('serviceUrls')[service]}${path}`)).status, `${service} ${path}`).toBe(404);
+      }
+    }
+  });
+
+  it("reuses the router's readiness answer, so a burst of probes asks each subgraph once at most", async () => {
+    const readinessChecks = () => metric('users', 'graphql_requests_total', { operation_name: 'anonymous' });
+    const before = await readinessChecks();
+    const probes = await Promise.all(Array.from({ length: 20 }, () => fetch(`${inject('opsUrls').router}/ready`)));
+    expect(probes.map((probe) => probe.status)).toEqual(Array.from({ length: 20 }, () => 200));
+    expect((await readinessChecks()) - before).toBeLessThanOrEqual(1);
   });
 });
 
 describe('metrics', () => {
   it('serves Prometheus text with the process metrics on every service', async () => {
     for (const service of SERVICES) {
-      const response = await fetch(`${inject('serviceUrls')[service]}/metrics`);
+      const response = await fetch(`${inject('opsUrls')[service]}/metrics`);
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toContain('text/plain');
       const text = await response.text();
@@ -158,7 +176,7 @@ describe.skipIf(!process.env.TEST_POSTGRES_URL)('a subgraph whose database stops
     });
     try {
       await products.start();
-      expect(await getJson(`${products.url}/ready`)).toEqual({
+      expect(await getJson(`${products.opsUrl}/ready`)).toEqual({
         status: 200,
         body: { status: 'ready', checks: { database: true, migrations: true } },
       });
@@ -166,17 +184,17 @@ describe.skipIf(!process.env.TEST_POSTGRES_URL)('a subgraph whose database stops
       await admin.unsafe(`alter database ${database} allow_connections false`);
       await admin.unsafe(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${database}'`);
       const down = await eventually(async () => {
-        const ready = await getJson(`${products.url}/ready`);
+        const ready = await getJson(`${products.opsUrl}/ready`);
         expect(ready.status).toBe(503);
         return ready.body;
       });
       expect(down.status).toBe('not ready');
       expect(down.checks.database, 'what the database said').toEqual(expect.any(String));
       expect(down.checks.migrations).toEqual(expect.any(String));
-      expect((await fetch(`${products.url}/health`)).status, 'alive all the same').toBe(200);
+      expect((await fetch(`${products.opsUrl}/health`)).status, 'alive all the same').toBe(200);
 
       await admin.unsafe(`alter database ${database} allow_connections true`);
-      await eventually(async () => expect((await getJson(`${products.url}/ready`)).status).toBe(200));
+      await eventually(async () => expect((await getJson(`${products.opsUrl}/ready`)).status).toBe(200));
     } finally {
       expect(await products.stop('SIGTERM')).toBe(0);
       await admin.unsafe(`drop database if exists ${database} with (force)`);
@@ -291,13 +309,15 @@ describe('a stack of its own', () => {
     const requestId = `ops-${randomUUID()}`;
     const history = await send('OrderHistory', { first: 5 }, token, { 'x-request-id': requestId });
     expect(history.errors).toBeUndefined();
-    expect(history.headers.get('x-request-id')).toBe(requestId);
+    // The router keeps a client's id marked as the client's, and every service logs under that.
+    const loggedAs = `client:${requestId}`;
+    expect(history.headers.get('x-request-id')).toBe(loggedAs);
 
     // OrderHistory reaches users (me) and orders (User.orders); each logs its operation under the same id.
     for (const service of ['router', 'users', 'orders'] as const) {
       const line = await eventually(async () => {
-        const found = logLines(stack[service]).find((l) => l.reqId === requestId && l.msg === 'graphql operation');
-        expect(found, `${service} logs the request under ${requestId}`).toBeDefined();
+        const found = logLines(stack[service]).find((l) => l.reqId === loggedAs && l.msg === 'graphql operation');
+        expect(found, `${service} logs the request under ${loggedAs}`).toBeDefined();
         return found!;
       });
       expect(line).toMatchObject({ level: 20, name: service, operationType: 'query', errors: 0 });
@@ -332,9 +352,9 @@ describe('a stack of its own', () => {
     // The router's own fetch of the order's products carries the id too; the stock call is the mutation.
     const line = await eventually(async () => {
       const found = logLines(stack.products).find(
-        (l) => l.reqId === requestId && l.msg === 'graphql operation' && l.operationType === 'mutation',
+        (l) => l.reqId === `client:${requestId}` && l.msg === 'graphql operation' && l.operationType === 'mutation',
       );
-      expect(found, `products logs the stock reservation under ${requestId}`).toBeDefined();
+      expect(found, `products logs the stock reservation under client:${requestId}`).toBeDefined();
       return found!;
     });
     expect(line).toMatchObject({ errors: 0 });
@@ -342,14 +362,14 @@ describe('a stack of its own', () => {
 
   it('has the router not ready while a subgraph is down, naming it, and ready again once it is back', async () => {
     expect(await stack.products.stop('SIGTERM')).toBe(0);
-    const { status, body } = await getJson(`${stack.router.url}/ready`);
+    const { status, body } = await getJson(`${stack.router.opsUrl}/ready`);
     expect(status).toBe(503);
     expect(body.status).toBe('not ready');
     expect(body.checks).toMatchObject({ supergraph: true, users: true, orders: true });
     expect(body.checks.products, 'what went wrong').toEqual(expect.any(String));
 
     await stack.products.start();
-    expect(await getJson(`${stack.router.url}/ready`)).toMatchObject({ status: 200, body: { status: 'ready' } });
+    expect(await getJson(`${stack.router.opsUrl}/ready`)).toMatchObject({ status: 200, body: { status: 'ready' } });
   });
 
   it('finishes a request in flight on SIGTERM, refuses new ones, and exits 0', async () => {
@@ -378,7 +398,7 @@ describe('a stack of its own', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const exited = stack.orders.stop('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const refused = await fetch(`${stack.orders.url}/health`).then(
+    const refused = await fetch(`${stack.orders.opsUrl}/health`).then(
       (r) => r.status,
       () => 'refused' as const,
     );

@@ -40,10 +40,17 @@ describe('the router', () => {
     expect(await response.text()).toContain('Apollo');
   });
 
-  it('echoes the caller request id, or makes one', async () => {
+  it("echoes a client's request id marked as the client's, and makes one for a request without a plain one", async () => {
     const given = await post({ query: '{ __typename }' }, undefined, undefined, { 'x-request-id': 'test-request-42' });
-    expect(given.headers.get('x-request-id')).toBe('test-request-42');
+    expect(given.headers.get('x-request-id')).toBe('client:test-request-42');
     const made = await post({ query: '{ __typename }' });
     expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    // An id that could pass for the router's own, or that is not plain text, is never taken as it is.
+    const uuid = '9c2b6f2e-5d0a-4c52-9d5e-6f1c1f0e8a11';
+    expect((await post({ query: '{ __typename }' }, undefined, undefined, { 'x-request-id': uuid })).headers.get('x-request-id')).toBe(
+      `client:${uuid}`,
+    );
+    const odd = await post({ query: '{ __typename }' }, undefined, undefined, { 'x-request-id': 'a b\u00e9'.repeat(3) });
+    expect(odd.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 });

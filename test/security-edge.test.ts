@@ -36,6 +36,23 @@ describe('transport', () => {
     await cannotLogIn(email);
   });
 
+  it('gives every oversized or non-JSON body its answer, never a reset connection, on fresh and reused connections', async () => {
+    const big = 'x'.repeat(3 * 1024 * 1024);
+    const send = (contentType: string) =>
+      fetch(routerUrl(), { method: 'POST', headers: { 'content-type': contentType }, body: JSON.stringify({ query: big }) }).then(
+        async (response) => `${response.status} ${((await response.json()) as any).errors[0].extensions.code}`,
+        (error: Error) => `${error.message}: ${String((error.cause as Error | undefined)?.message)}`,
+      );
+    const answers: string[] = [];
+    for (let i = 0; i < 15; i += 1) answers.push(await send('application/json'));
+    answers.push(...(await Promise.all(Array.from({ length: 5 }, () => send('application/json')))));
+    expect(answers).toEqual(Array.from({ length: 20 }, () => '413 PAYLOAD_TOO_LARGE'));
+    const refused = await Promise.all(Array.from({ length: 5 }, () => send('text/plain')));
+    expect(refused).toEqual(Array.from({ length: 5 }, () => '415 UNSUPPORTED_MEDIA_TYPE'));
+    // The connection survives: an ordinary request right after is answered.
+    expect((await post({ query: '{ __typename }' })).data).toEqual({ __typename: 'Query' });
+  });
+
   it('refuses an array batch with 400 and a clear message', async () => {
     const email = `batch-${randomUUID()}@test.shop`;
     const response = await raw(routerUrl(), {

@@ -243,8 +243,8 @@ describe('a subgraph that fails', () => {
       ]);
 
       // The router itself stays up, and says which subgraph it misses.
-      expect((await raw(`${stack.router.url}/health`)).status).toBe(200);
-      const ready = await raw(`${stack.router.url}/ready`);
+      expect((await raw(`${stack.router.opsUrl}/health`)).status).toBe(200);
+      const ready = await raw(`${stack.router.opsUrl}/ready`);
       expect(ready.status).toBe(503);
       expect(ready.body.checks.users).toBe(true);
     } finally {

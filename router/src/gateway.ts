@@ -5,6 +5,7 @@ import { dedupeRepresentations, expandEntities } from './entity-dedupe.js';
 import { installCompiledResultShaping } from './result-shaping.js';
 import { subgraphTimeoutMs, unavailable } from './subgraph-failures.js';
 import { postJson, SubgraphClosingError, withRetries } from './subgraph-http.js';
+import { settings } from './config.js';
 import type { SupergraphFile } from './supergraph-file.js';
 
 /** What the router passes from the client request to every subgraph fetch. */
@@ -15,7 +16,8 @@ export interface RouterContext {
   clientIp?: string;
 }
 
-export const SUPERGRAPH_PATH = process.env.SUPERGRAPH_PATH ?? new URL('../../schema/supergraph.graphql', import.meta.url).pathname;
+/** The supergraph file the router serves and watches. */
+export const supergraphPath = () => settings().SUPERGRAPH_PATH ?? new URL('../../schema/supergraph.graphql', import.meta.url).pathname;
 
 /**
  * Forwards the caller's token (subgraphs verify it themselves), the request id, the client's address and the
@@ -29,6 +31,7 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     readonly serviceName: string,
     url: string,
     private readonly timeoutMs = subgraphTimeoutMs(),
+    private readonly routerSecret = settings().ROUTER_SECRET,
   ) {
     super({ url });
   }
@@ -65,7 +68,7 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     if (context.authorization) headers.set('authorization', context.authorization);
     headers.set('x-request-id', context.requestId);
     if (context.clientIp) headers.set('x-client-ip', context.clientIp);
-    if (process.env.ROUTER_SECRET) headers.set('x-router-secret', process.env.ROUTER_SECRET);
+    if (this.routerSecret) headers.set('x-router-secret', this.routerSecret);
   }
 
   override async process(options: GraphQLDataSourceProcessOptions<RouterContext>) {
@@ -83,7 +86,7 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
 /** A subgraph's URL: `<NAME>_URL` (for example PRODUCTS_URL) if set, else the one composed into the supergraph. */
 export function subgraphUrl(name: string, composedUrl: string | undefined): string {
-  return process.env[`${name.toUpperCase()}_URL`] ?? composedUrl ?? '';
+  return (settings() as unknown as Record<string, string | undefined>)[`${name.toUpperCase()}_URL`] ?? composedUrl ?? '';
 }
 
 /** The subgraphs a supergraph names, with their effective URLs. */

@@ -1,15 +1,20 @@
+import { checkSettingsAtStart, servicePorts } from '@shop/service/config';
+import { routerSettings } from './config.js';
+
 // @apollo/gateway 2.14 reports usage to Apollo unless told not to; this router never phones home.
 process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
+// Every variable is checked before anything else runs: a bad one stops the router here, named.
+const settings = checkSettingsAtStart('router', routerSettings);
 // Tracing patches modules as they load, so it starts before anything else is imported, and only when asked for.
-const tracing = process.env.OTEL_EXPORTER_OTLP_ENDPOINT
+const tracing = settings.OTEL_EXPORTER_OTLP_ENDPOINT
   ? (await import('@shop/service/tracing')).startTracing('router', { traceNewRequests: true })
   : undefined;
 
-const { listen, servicePort } = await import('@shop/service');
+const { listen } = await import('@shop/service');
 const { buildServer } = await import('./server.js');
 
-const { app } = await buildServer();
+const service = await buildServer();
 // Once the last request has drained, its spans are exported before the process exits.
-if (tracing) app.addHook('onClose', tracing.shutdown);
-const address = await listen(app, servicePort('ROUTER_PORT', 4000));
-app.log.info(`router ready at ${address.replace('0.0.0.0', 'localhost')}/graphql`);
+if (tracing) service.app.addHook('onClose', tracing.shutdown);
+const address = await listen(service, servicePorts('router', settings));
+service.logger.info(`router ready at ${address.replace('0.0.0.0', 'localhost')}/graphql`);

@@ -1,7 +1,8 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { HeaderMap } from '@apollo/server';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, envInt, type LIMIT_CODES } from '@shop/service';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, type LIMIT_CODES } from '@shop/service';
+import { settings, type RouterSettings } from './config.js';
 import {
   GraphQLError,
   GraphQLIncludeDirective,
@@ -53,15 +54,15 @@ export interface OperationLimits {
   listSize: number;
 }
 
-export function operationLimits(): OperationLimits {
+export function operationLimits(config: RouterSettings = settings()): OperationLimits {
   return {
-    depth: envInt('MAX_QUERY_DEPTH', 10),
-    aliases: envInt('MAX_QUERY_ALIASES', 15),
-    rootFields: envInt('MAX_ROOT_FIELDS', 10),
-    tokens: envInt('MAX_QUERY_TOKENS', 1_000),
-    directives: envInt('MAX_QUERY_DIRECTIVES', 50),
-    cost: envInt('MAX_QUERY_COST', 5_000),
-    listSize: envInt('COST_LIST_SIZE', 10),
+    depth: config.MAX_QUERY_DEPTH,
+    aliases: config.MAX_QUERY_ALIASES,
+    rootFields: config.MAX_ROOT_FIELDS,
+    tokens: config.MAX_QUERY_TOKENS,
+    directives: config.MAX_QUERY_DIRECTIVES,
+    cost: config.MAX_QUERY_COST,
+    listSize: config.COST_LIST_SIZE,
   };
 }
 

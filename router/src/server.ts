@@ -1,15 +1,16 @@
 import { createGraphQLService, createLogger, isProduction, SANDBOX_ORIGIN } from '@shop/service';
-import { createGateway, SUPERGRAPH_PATH, subgraphsOf, type RouterContext } from './gateway.js';
+import { settings } from './config.js';
+import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
 import { SupergraphFile } from './supergraph-file.js';
 import { trustProxySetting } from './trust-proxy.js';
 
 /** Checks that a subgraph answers a trivial query. */
-async function subgraphAnswers(url: string): Promise<true | string> {
+async function subgraphAnswers(url: string, routerSecret: string | undefined): Promise<true | string> {
   try {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(process.env.ROUTER_SECRET && { 'x-router-secret': process.env.ROUTER_SECRET }) },
+      headers: { 'content-type': 'application/json', ...(routerSecret && { 'x-router-secret': routerSecret }) },
       body: JSON.stringify({ query: '{ __typename }' }),
       signal: AbortSignal.timeout(2_000),
     });
@@ -22,18 +23,12 @@ async function subgraphAnswers(url: string): Promise<true | string> {
 /** Builds the router (gateway loaded, subgraphs not yet required) without opening a port. */
 export async function buildServer() {
   const logger = createLogger('router');
-  const supergraph = new SupergraphFile(SUPERGRAPH_PATH, logger);
+  const supergraph = new SupergraphFile(supergraphPath(), logger);
   const gateway = createGateway(supergraph);
-  const corsOrigins = [
-    SANDBOX_ORIGIN,
-    ...(process.env.CORS_ORIGINS ?? '')
-      .split(',')
-      .map((o) => o.trim())
-      .filter(Boolean),
-  ];
+  const corsOrigins = [SANDBOX_ORIGIN, ...settings().CORS_ORIGINS];
   // Operation limits, all enforced here before any subgraph is called (docs/security.md).
   const limits = operationLimits();
-  if (isProduction && !process.env.ROUTER_SECRET) {
+  if (isProduction && !settings().ROUTER_SECRET) {
     logger.warn(
       'SECURITY: ROUTER_SECRET is not set. The subgraphs cannot tell the router from anyone else. Set the same ROUTER_SECRET on the router and every subgraph.',
     );
@@ -44,7 +39,7 @@ export async function buildServer() {
     gateway,
     corsOrigins,
     // The client's address is the socket's unless TRUST_PROXY names the proxies in front of the router.
-    trustProxy: trustProxySetting(),
+    trustProxy: trustProxySetting(settings().TRUST_PROXY),
     parseOptions: { maxTokens: limits.tokens },
     validationRules: limitRules(limits),
     plugins: [costLimitPlugin<RouterContext>(limits)],
@@ -52,7 +47,7 @@ export async function buildServer() {
     context: async (request) => ({ authorization: request.headers.authorization, requestId: request.id, clientIp: request.ip }),
     readiness: async () => {
       const checks = await Promise.all(
-        subgraphsOf(supergraph.current).map(async ({ name, url }) => [name, await subgraphAnswers(url)] as const),
+        subgraphsOf(supergraph.current).map(async ({ name, url }) => [name, await subgraphAnswers(url, settings().ROUTER_SECRET)] as const),
       );
       return { supergraph: true, ...Object.fromEntries(checks) };
     },

@@ -1,12 +1,13 @@
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
-import { createLogger, currentRequest, envInt, type Logger } from '@shop/service';
+import { createLogger, currentRequest, type Logger } from '@shop/service';
+import { settings } from './config.js';
 import { Kind, parse, type DocumentNode, type FieldNode, type SelectionSetNode } from 'graphql';
 
 type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 
 /** How long the router waits for one subgraph fetch, headers and body, before it gives that part up. */
 export function subgraphTimeoutMs(): number {
-  return envInt('SUBGRAPH_TIMEOUT_MS', 5_000);
+  return settings().SUBGRAPH_TIMEOUT_MS;
 }
 
 let fallbackLogger: Logger | undefined;

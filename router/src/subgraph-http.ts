@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { envInt } from '@shop/service';
+import { settings } from './config.js';
 
 /**
  * The router's HTTP client for subgraph fetches: node's http with keep-alive sockets, without the Fetch API
@@ -76,7 +76,7 @@ export function isConnectionFailure(error: unknown): boolean {
 
 /** How long queries keep being retried while a subgraph cannot be reached (`SUBGRAPH_RETRY_BUDGET_MS`). */
 export function retryBudgetMs(): number {
-  return envInt('SUBGRAPH_RETRY_BUDGET_MS', 10_000);
+  return settings().SUBGRAPH_RETRY_BUDGET_MS;
 }
 
 /**

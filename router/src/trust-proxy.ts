@@ -3,7 +3,7 @@
  * ignores X-Forwarded-For; `true` trusts every proxy, a number trusts that many hops, anything else is a
  * comma-separated list of proxy addresses or CIDR ranges. Only the router faces clients, so only it reads this.
  */
-export function trustProxySetting(raw = process.env.TRUST_PROXY): boolean | string[] | ((address: string, hop: number) => boolean) {
+export function trustProxySetting(raw: string | undefined): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (raw === undefined || raw === '' || raw === 'false') return false;
   if (raw === 'true') return true;
   if (/^\d+$/.test(raw)) {

@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -192,17 +195,100 @@ describe('checkSchema', () => {
   });
 });
 
+describe('approved breaking changes', () => {
+  const nullableCreatedAt = () => ({ users: edited('users', 'createdAt: DateTime!', 'createdAt: DateTime') });
+  const baseline = readFileSync(new URL('../supergraph.graphql', import.meta.url), 'utf8');
+
+  it('reports a breaking change recorded in the approvals as approved, with its reason, and passes', async () => {
+    const breaking = await checkSchema({ sdl: nullableCreatedAt(), baseline, approvals: [] });
+    expect(paths(breaking.breaking)).toEqual(['User.createdAt']);
+    const change = breaking.breaking[0]!;
+    const approval = { path: change.path, type: change.type, message: change.message, reason: 'clients were told' };
+    const result = await checkSchema({ sdl: nullableCreatedAt(), baseline, approvals: [approval] });
+    expect(result.breaking).toEqual([]);
+    expect(result.approved).toEqual([expect.objectContaining({ path: 'User.createdAt', approval: 'clients were told' })]);
+    expect(result.ok).toBe(true);
+  });
+
+  it('approves only the exact change: another break of the same field still fails', async () => {
+    const approval = {
+      path: 'User.createdAt',
+      type: 'FIELD_TYPE_CHANGED',
+      message: "Field 'User.createdAt' changed type from 'DateTime!' to 'String'",
+      reason: 'x',
+    };
+    const result = await checkSchema({ sdl: nullableCreatedAt(), baseline, approvals: [approval] });
+    expect(paths(result.breaking)).toEqual(['User.createdAt']);
+    expect(result.ok).toBe(false);
+  });
+});
+
+describe('the schema gate against a base commit', () => {
+  const run = promisify(execFile);
+
+  it('fails a breaking change committed together with its recomposed supergraph, which the working tree alone lets through', async () => {
+    // A repository of its own: the schema scripts and SDL, with this checkout's dependencies.
+    const repo = await mkdtemp(path.join(tmpdir(), 'shop-schema-gate-'));
+    try {
+      for (const dir of ['schema', 'subgraphs/users', 'subgraphs/products', 'subgraphs/orders']) {
+        await cp(path.join(root, dir), path.join(repo, dir), {
+          recursive: true,
+          filter: (source) => !source.includes('node_modules') && !source.includes(`${path.sep}src`) && !source.includes(`${path.sep}test`),
+        });
+      }
+      await symlink(path.join(root, 'node_modules'), path.join(repo, 'node_modules'));
+      const git = (...args: string[]) => run('git', ['-c', 'user.name=test', '-c', 'user.email=test@shop.test', ...args], { cwd: repo });
+      const tsx = (...args: string[]) =>
+        run(path.join(root, 'node_modules/.bin/tsx'), args, { cwd: repo }).then(
+          ({ stdout }) => ({ code: 0, stdout }),
+          (error: { code: number; stdout: string }) => ({ code: error.code, stdout: error.stdout }),
+        );
+      await git('init', '-q');
+      await git('add', '-A');
+      await git('commit', '-qm', 'base');
+
+      // The breaking change, recomposed and committed with it.
+      const sdlFile = path.join(repo, 'subgraphs/users/schema.graphql');
+      await writeFile(sdlFile, (await readFile(sdlFile, 'utf8')).replace('createdAt: DateTime!', 'createdAt: DateTime'));
+      expect((await tsx('schema/compose.ts')).code).toBe(0);
+      await git('commit', '-qam', 'users: createdAt may be null');
+
+      expect((await tsx('schema/check.ts')).code, 'against the working tree the change slips through').toBe(0);
+      const gate = await tsx('schema/check.ts', '--base', 'HEAD~1');
+      expect(gate.code).toBe(1);
+      expect(gate.stdout).toContain('User.createdAt');
+      expect(gate.stdout).toContain('schema:check FAILED: 1 breaking change(s)');
+
+      // Made on purpose: recorded with its reason, it passes the gate.
+      const approvals = path.join(repo, 'schema/approved-changes.json');
+      const approval = {
+        path: 'User.createdAt',
+        type: 'FIELD_TYPE_CHANGED',
+        message: "Field 'User.createdAt' changed type from 'DateTime!' to 'DateTime'",
+        reason: 'users may omit it',
+      };
+      await writeFile(approvals, JSON.stringify([approval], null, 2));
+      await git('commit', '-qam', 'approve');
+      const approved = await tsx('schema/check.ts', '--base', 'HEAD~2');
+      expect(approved.code).toBe(0);
+      expect(approved.stdout).toContain('1 breaking change(s) approved');
+    } finally {
+      await rm(repo, { recursive: true, force: true });
+    }
+  }, 120_000);
+});
+
 describe('npm run schema:check', () => {
   const run = promisify(execFile);
 
   it('passes the working tree at the root', async () => {
     const { stdout } = await run('npm', ['run', '--silent', 'schema:check'], { cwd: root });
     expect(stdout).toContain('schema:check passed.');
-  });
+  }, 120_000);
 
   it('passes the working tree for one subgraph', async () => {
     const { stdout } = await run('npm', ['run', '--silent', 'schema:check', '-w', 'subgraphs/products'], { cwd: root });
     expect(stdout).toContain('Schema check for the products subgraph');
     expect(stdout).toContain('schema:check passed.');
-  });
+  }, 120_000);
 });

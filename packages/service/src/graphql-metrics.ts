@@ -1,5 +1,4 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import { envInt } from './env.js';
 import { metrics } from './metrics.js';
 import { currentRequest } from './request-context.js';
 
@@ -7,9 +6,7 @@ import { currentRequest } from './request-context.js';
  * Counts operations, their duration and their errors by code, for /metrics, and logs each operation at debug
  * level under its request id (names only: never its variables).
  */
-export function graphqlMetricsPlugin<TContext extends BaseContext>(
-  maxOperationNames = envInt('METRICS_MAX_OPERATION_NAMES', 200),
-): ApolloServerPlugin<TContext> {
+export function graphqlMetricsPlugin<TContext extends BaseContext>(maxOperationNames: number): ApolloServerPlugin<TContext> {
   // Operation names are the client's to choose. Each new one is a new series in every histogram bucket, kept
   // for the life of the process, so past the first `maxOperationNames` they are all counted as `other`.
   const labelled = new Set<string>();

@@ -18,7 +18,7 @@ import Fastify, {
   type RouteHandlerMethod,
 } from 'fastify';
 import type { GraphQLSchema, ParseOptions, ValidationRule } from 'graphql';
-import { isProduction } from './env.js';
+import { isProduction, readSettings, serviceSettings } from './config.js';
 import { maskUnexpectedErrors } from './errors.js';
 import { runInRequestScope } from './request-context.js';
 import { errorBody } from './trust.js';
@@ -58,6 +58,11 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
   graphqlOnRequest?: onRequestHookHandler[];
   /** fastify's trustProxy: which proxies may name the client in X-Forwarded-For (only the router faces clients). */
   trustProxy?: FastifyServerOptions['trustProxy'];
+  /**
+   * Whether an `x-request-id` sent by the caller is taken as it is: yes for a subgraph, whose callers hold the
+   * router's secret; no for the router, which faces clients and marks their ids as theirs (see `requestIdOf`).
+   */
+  trustCallerRequestIds?: boolean;
   /** Origins allowed by CORS; only the router faces browsers. */
   corsOrigins?: string[];
   /** Extra validation rules (the router's operation limits), run once per distinct document. */
@@ -70,26 +75,46 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
 }
 
 export interface GraphQLService<TContext extends BaseContext> {
+  /** /graphql, on the service's port. */
   app: FastifyInstance;
+  /** /health, /ready and /metrics, on the ops port: for probes and Prometheus, never exposed to clients. */
+  ops: FastifyInstance;
   apollo: ApolloServer<TContext>;
   logger: Logger;
 }
 
+/** A caller's request id is kept when it is short and plain; anything else is replaced. */
+const PLAIN_REQUEST_ID = /^[\w.:-]{1,64}$/;
+
 /**
- * A GraphQL service over fastify: /graphql, /health, /ready and /metrics, request ids taken from
- * `x-request-id` and echoed back, and a close that drains in-flight requests before running `onClose`.
+ * The id a request is logged under and echoed with. A trusted caller's id (the router's, as a subgraph sees it)
+ * is kept. An outside client's is kept only marked as theirs, `client:<id>`, so that it can be searched for but
+ * never passes for one the router made (a UUID); a missing or unplain one is replaced by a new UUID.
+ */
+export function requestIdOf(header: string | string[] | undefined, trusted: boolean): string {
+  const given = typeof header === 'string' ? header : undefined;
+  if (given === undefined || !PLAIN_REQUEST_ID.test(given)) return randomUUID();
+  if (trusted) return given;
+  return given.startsWith('client:') ? given : `client:${given}`;
+}
+
+/**
+ * A GraphQL service over fastify: /graphql on one server, /health, /ready and /metrics on another (the ops
+ * port), request ids taken from `x-request-id` and echoed back, and a close that drains in-flight requests
+ * before running `onClose`.
  */
 export async function createGraphQLService<TContext extends BaseContext>(
   options: GraphQLServiceOptions<TContext>,
 ): Promise<GraphQLService<TContext>> {
+  const settings = readSettings(serviceSettings);
   const logger = options.logger ?? createLogger(options.name);
+  const trustCallerRequestIds = options.trustCallerRequestIds ?? false;
   const app: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     // Per-request access lines would double the log volume of the hot path; errors are still logged.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY_BYTES,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    genReqId: (request) => requestIdOf(request.headers['x-request-id'], trustCallerRequestIds),
     // Longer than any client's idle socket time, so a reused keep-alive socket is never closed under a request.
     keepAliveTimeout: 75_000,
     forceCloseConnections: 'idle',
@@ -105,6 +130,7 @@ export async function createGraphQLService<TContext extends BaseContext>(
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     if (draining) void reply.header('connection', 'close');
+    else if (!request.raw.complete) keepReadingRefusedBody(request, reply);
   });
   // Errors fastify raises before GraphQL runs (a body over the limit, malformed JSON) get a GraphQL-style body.
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
@@ -125,7 +151,7 @@ export async function createGraphQLService<TContext extends BaseContext>(
     await app.register(cors, { origin: options.corsOrigins, credentials: true, maxAge: 600 });
   }
 
-  const introspection = !isProduction || process.env.INTROSPECTION === 'true';
+  const introspection = settings.INTROSPECTION ?? !isProduction;
   const apollo = new ApolloServer<TContext>({
     ...(options.gateway ? { gateway: options.gateway } : { schema: options.schema! }),
     introspection,
@@ -136,7 +162,7 @@ export async function createGraphQLService<TContext extends BaseContext>(
     ...(options.parseOptions && { parseOptions: options.parseOptions }),
     plugins: [
       fastifyApolloDrainPlugin(app),
-      graphqlMetricsPlugin<TContext>(),
+      graphqlMetricsPlugin<TContext>(settings.METRICS_MAX_OPERATION_NAMES),
       isProduction
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
@@ -156,20 +182,71 @@ export async function createGraphQLService<TContext extends BaseContext>(
       return runInRequestScope({ id: request.id, log: request.log as unknown as Logger }, () => handler.call(this, request, reply));
     },
   });
-  app.get('/health', async () => ({ status: 'ok' }));
-  app.get('/ready', async (_request, reply) => {
-    const checks = await options.readiness().catch((error: Error): ReadinessChecks => ({ readiness: error.message }));
-    const ready = Object.values(checks).every((check) => check === true);
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
-  });
-  app.get('/metrics', async (_request, reply) => {
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
   if (options.onClose) {
     const onClose = options.onClose;
     app.addHook('onClose', async () => onClose());
   }
-  return { app, apollo, logger };
+
+  const ops = createOpsServer(
+    logger,
+    () => (draining ? Promise.resolve({ shutdown: 'shutting down' }) : options.readiness()),
+    settings.READINESS_CACHE_MS,
+  );
+  return { app, ops, apollo, logger };
+}
+
+/**
+ * /health (alive: answers while the process serves), /ready (every check passes; 503 naming what fails, and
+ * while shutting down) and /metrics (Prometheus text), on a server of their own: probes and scrapes never share
+ * a port with clients. A /ready answer is reused for `cacheMs`, and probes that arrive together share one run of
+ * the checks, so frequent probes do not each ask every dependency.
+ */
+function createOpsServer(logger: Logger, readiness: () => Promise<ReadinessChecks>, cacheMs: number): FastifyInstance {
+  const ops: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: true,
+  });
+  let last: { at: number; checks: Promise<ReadinessChecks> } | undefined;
+  const checks = () => {
+    const now = Date.now();
+    if (!last || now - last.at >= cacheMs) {
+      last = { at: now, checks: readiness().catch((error: Error): ReadinessChecks => ({ readiness: error.message })) };
+    }
+    return last.checks;
+  };
+  ops.get('/health', async () => ({ status: 'ok', pid: process.pid }));
+  ops.get('/ready', async (_request, reply) => {
+    const results = await checks();
+    const ready = Object.values(results).every((check) => check === true);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: results });
+  });
+  ops.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  return ops;
+}
+
+/** How much of a refused body is read and thrown away before the connection is cut, and for how long. */
+const REFUSED_BODY_DRAIN = { bytes: 64 * 1024 * 1024, ms: 10_000 };
+
+/**
+ * A request refused before its body was read (too large, not JSON) still has its body on the wire. Closing the
+ * connection at once would reset it under the client, which may then never see the answer. Instead the answer
+ * keeps the connection, and the rest of the body is read and thrown away, up to a bound, after which the
+ * connection is cut.
+ */
+function keepReadingRefusedBody(request: FastifyRequest, reply: FastifyReply): void {
+  void reply.header('connection', 'keep-alive');
+  const body = request.raw;
+  let drained = 0;
+  const cut = () => body.socket?.destroy();
+  const deadline = setTimeout(cut, REFUSED_BODY_DRAIN.ms).unref();
+  body.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > REFUSED_BODY_DRAIN.bytes) cut();
+  });
+  body.once('end', () => clearTimeout(deadline));
+  body.once('close', () => clearTimeout(deadline));
+  body.resume();
 }
 
 const JSON_CONTENT_TYPE = /^application\/json\s*(;|$)/i;
@@ -183,29 +260,48 @@ async function onlyJsonBodies(request: FastifyRequest, reply: FastifyReply) {
   return reply.code(415).send(errorBody('UNSUPPORTED_MEDIA_TYPE', 'Send GraphQL requests as application/json'));
 }
 
-/** Listens, and on SIGTERM or SIGINT stops accepting, drains, closes resources and exits 0. */
-export async function listen(app: FastifyInstance, port: number, host = process.env.HOST ?? '0.0.0.0'): Promise<string> {
-  const address = await app.listen({ port, host });
+export interface ListenOptions {
+  port: number;
+  opsPort: number;
+  host?: string;
+}
+
+/**
+ * Listens on both ports, and on SIGTERM or SIGINT: /ready turns 503, the GraphQL port stops accepting and drains
+ * in-flight requests, resources close (`onClose`), the ops port closes, and the process exits 0.
+ */
+export async function listen(service: Pick<GraphQLService<BaseContext>, 'app' | 'ops'>, options: ListenOptions): Promise<string> {
+  const { app, ops } = service;
+  const host = options.host ?? readSettings(serviceSettings).HOST;
+  await ops.listen({ port: options.opsPort, host });
+  const address = await app.listen({ port: options.port, host });
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     app.log.info({ signal }, 'shutting down');
     const deadline = setTimeout(() => process.exit(1), 10_000).unref();
-    app.close().then(
-      () => {
-        clearTimeout(deadline);
-        process.exit(0);
-      },
-      (error: unknown) => {
-        app.log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      .then(() => ops.close())
+      .then(
+        () => {
+          clearTimeout(deadline);
+          process.exit(0);
+        },
+        (error: unknown) => {
+          app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
-  // Started by a supervisor over IPC (npm start, the tests): when it goes away, so do we.
-  if (process.send) process.once('disconnect', () => shutdown('parent exited'));
+  // Started by a supervisor over IPC (npm start, the tests): when it goes away, so do we, even if it went while
+  // we were still starting.
+  if (process.send) {
+    if (process.connected) process.once('disconnect', () => shutdown('parent exited'));
+    else shutdown('parent exited');
+  }
   return address;
 }

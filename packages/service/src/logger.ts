@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { readSettings, serviceSettings } from './config.js';
 import { currentRequest } from './request-context.js';
 
 /**
@@ -13,7 +14,7 @@ export function createLogger(service: string): Logger {
       const request = instance === logger ? currentRequest() : undefined;
       return request ? { reqId: request.id } : {};
     },
-    level: process.env.LOG_LEVEL ?? 'info',
+    level: readSettings(serviceSettings).LOG_LEVEL,
     redact: {
       paths: [
         'req.headers.authorization',

@@ -1,13 +1,13 @@
 /**
- * The shop's services: where each lives in the repository, and the port it listens on by default. Scripts, the
- * schema's composition, the benchmark, the tests and each service's own defaults read them from here. Kept free of
- * imports so that anything can load it.
+ * The shop's services: where each lives in the repository, and the ports it listens on by default: GraphQL on
+ * `port`; /health, /ready and /metrics on `opsPort`. Scripts, the schema's composition, the benchmark, the tests
+ * and each service's own defaults read them from here. Kept free of imports so that anything can load it.
  */
 export const SERVICES = {
-  users: { dir: 'subgraphs/users', port: 4001, subgraph: true },
-  products: { dir: 'subgraphs/products', port: 4002, subgraph: true },
-  orders: { dir: 'subgraphs/orders', port: 4003, subgraph: true },
-  router: { dir: 'router', port: 4000, subgraph: false },
+  users: { dir: 'subgraphs/users', port: 4001, opsPort: 9001, subgraph: true },
+  products: { dir: 'subgraphs/products', port: 4002, opsPort: 9002, subgraph: true },
+  orders: { dir: 'subgraphs/orders', port: 4003, opsPort: 9003, subgraph: true },
+  router: { dir: 'router', port: 4000, opsPort: 9000, subgraph: false },
 } as const;
 
 export type ServiceName = keyof typeof SERVICES;
@@ -19,5 +19,6 @@ export type SubgraphName = { [N in ServiceName]: (typeof SERVICES)[N]['subgraph'
 
 export const SUBGRAPH_NAMES = SERVICE_NAMES.filter((name): name is SubgraphName => SERVICES[name].subgraph);
 
-/** The environment variable that overrides a service's port, such as `USERS_PORT`. */
-export const portVariable = (name: ServiceName) => `${name.toUpperCase()}_PORT`;
+/** The environment variable that overrides a service's port (`USERS_PORT`) or its ops port (`USERS_OPS_PORT`). */
+export const portVariable = (name: ServiceName, kind: 'port' | 'opsPort' = 'port') =>
+  `${name.toUpperCase()}_${kind === 'port' ? 'PORT' : 'OPS_PORT'}`;

@@ -1,5 +1,5 @@
 /**
- * The kit's logger, in a process of its own (pino writes straight to file descriptor 1): JSON lines, the
+ * The service logger, in a process of its own (pino writes straight to file descriptor 1): JSON lines, the
  * request id on what the service logger writes while serving a request, and secrets redacted.
  */
 import { execFileSync } from 'node:child_process';
@@ -27,7 +27,7 @@ function logsOf(body: string): Record<string, unknown>[] {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-describe('the kit logger', () => {
+describe('the service logger', () => {
   it('puts the request id on what the service logger writes while serving that request, and only then', () => {
     const lines = logsOf(`
       const request = { id: 'req-7', log: logger.child({ reqId: 'req-7' }) };

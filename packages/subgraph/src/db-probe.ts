@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { metrics } from '@shop/service';
+import { metrics, readSettings, serviceSettings } from '@shop/service';
 import type { Logger as DrizzleLogger } from 'drizzle-orm';
 
 const background = new AsyncLocalStorage<true>();
@@ -99,12 +99,12 @@ export class DatabaseProbe {
 }
 
 /**
- * A span per statement, when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT, see ./tracing.ts): a child of the
+ * A span per statement, when tracing is on (OTEL_EXPORTER_OTLP_ENDPOINT, see @shop/service/tracing): a child of the
  * resolver or request that ran it. Statements of background work with no span around them are not traced.
  * The text is drizzle's, with `$1` placeholders: parameter values never reach a span.
  */
 export async function statementSpans(attributes: Record<string, string | number>): Promise<StatementSpans | undefined> {
-  if (!process.env.OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
+  if (!readSettings(serviceSettings).OTEL_EXPORTER_OTLP_ENDPOINT) return undefined;
   const { SpanKind, SpanStatusCode, trace } = await import('@opentelemetry/api');
   const tracer = trace.getTracer('@shop/subgraph/db');
   return (text) => {

@@ -1,13 +1,14 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { dataDir, envInt, type ReadinessCheck } from '@shop/service';
+import { dataDir, readSettings, type ReadinessCheck } from '@shop/service';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { subgraphSettings } from './config.js';
 import { DatabaseProbe, serverOf, statementCounter, statementSpans } from './db-probe.js';
 import { measurePglite } from './patches/pglite.js';
 import { preferPrepared } from './patches/postgres-js.js';
@@ -103,10 +104,11 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
 ): Promise<DatabaseHandle<TSchema>> {
   const { service, schema, migrationsFolder } = options;
   const logger = statementCounter(service);
-  const url = process.env[`${service.toUpperCase()}_DATABASE_URL`];
+  // Declared and checked at start in the subgraph's own settings (databaseUrlSetting).
+  const url = process.env[`${service.toUpperCase()}_DATABASE_URL`]?.trim();
 
   if (url) {
-    const max = envInt('DB_POOL_MAX', 10);
+    const max = readSettings(subgraphSettings).DB_POOL_MAX;
     const spans = await statementSpans({ 'db.system.name': 'postgresql', ...serverOf(url, service) });
     const client = preferPrepared(
       postgres(url, {

@@ -1,6 +1,6 @@
 import type { BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { createGraphQLService, isProduction, runReadinessChecks, type GraphQLService } from '@shop/service';
+import { createGraphQLService, isProduction, readSettings, runReadinessChecks, serviceSettings, type GraphQLService } from '@shop/service';
 import type { FastifyRequest } from 'fastify';
 import { openDatabase, type Database, type DatabaseHandle } from './db.js';
 import { requireRouterSecret } from './router-secret.js';
@@ -35,12 +35,14 @@ export async function buildSubgraphServer<TSchema extends Record<string, unknown
     schema: options.tables,
     migrationsFolder: new URL('drizzle', options.root).pathname,
   });
-  const routerSecret = process.env.ROUTER_SECRET;
+  const routerSecret = readSettings(serviceSettings).ROUTER_SECRET;
   const service = await createGraphQLService<TContext>({
     name: options.name,
     schema: subgraphSchema(new URL('schema.graphql', options.root), options.resolvers),
     context: (request) => options.context(request, database.db),
     readiness: () => runReadinessChecks(database.readiness),
+    // The router's request ids, with its secret: a subgraph logs under the id of the client request it serves.
+    trustCallerRequestIds: true,
     // With ROUTER_SECRET set, a subgraph answers only callers that hold it.
     graphqlOnRequest: routerSecret ? [requireRouterSecret(routerSecret)] : [],
     plugins: [

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../src/db.js';
 import { metrics } from '@shop/service';
 
-const SERVICE = 'kitprobe';
+const SERVICE = 'dbprobe';
 
 async function gauge(
   metric: { get(): Promise<{ values: { labels: Record<string, unknown>; value: number }[] }> },
@@ -59,7 +59,7 @@ describe.each(drivers)('the database probe on $driver', ({ driver, poolSize }) =
   const saved = { ...process.env };
 
   beforeAll(async () => {
-    directory = await mkdtemp(path.join(tmpdir(), 'kit-db-'));
+    directory = await mkdtemp(path.join(tmpdir(), 'shop-db-'));
     const migrations = path.join(directory, 'drizzle');
     await mkdir(path.join(migrations, 'meta'), { recursive: true });
     await writeFile(path.join(migrations, '0000_init.sql'), 'create table notes (id serial primary key, body text not null);');
@@ -75,7 +75,7 @@ describe.each(drivers)('the database probe on $driver', ({ driver, poolSize }) =
     process.env.DB_POOL_MAX = String(poolSize);
     process.env.OTEL_EXPORTER_OTLP_ENDPOINT = 'http://127.0.0.1:1'; // spans on; this provider takes them
     if (driver === 'postgres') {
-      const name = `shop_kit_probe_${Date.now().toString(36)}_${process.pid}`;
+      const name = `shop_db_probe_${Date.now().toString(36)}_${process.pid}`;
       const admin = postgres(process.env.TEST_POSTGRES_URL!, { max: 1, onnotice: () => {} });
       await admin.unsafe(`create database ${name}`);
       const url = new URL(process.env.TEST_POSTGRES_URL!);
@@ -153,7 +153,7 @@ describe.each(drivers)('the database probe on $driver', ({ driver, poolSize }) =
 
     const spans = exporter.getFinishedSpans();
     const request = spans.find((s) => s.name === 'request')!;
-    const statements = spans.filter((s) => s.instrumentationScope.name === '@shop/subgraph');
+    const statements = spans.filter((s) => s.instrumentationScope.name === '@shop/subgraph/db');
     expect(statements).toHaveLength(1);
     const [statement] = statements;
     expect(statement!.name).toMatch(/^SELECT /);

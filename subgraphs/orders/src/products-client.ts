@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
-import { currentRequest, envInt } from '@shop/service';
+import { currentRequest, readSettings, serviceSettings } from '@shop/service';
+import { settings } from './config.js';
 import { SERVICE_ROLE, signToken } from '@shop/subgraph';
 
 export interface ReservedLine {
@@ -33,8 +34,8 @@ const RESERVATION_FIELDS = 'orderId state lines { productId quantity unitPrice {
  */
 export class ProductsClient {
   constructor(
-    private readonly url = process.env.PRODUCTS_URL ?? 'http://localhost:4002/graphql',
-    private readonly timeoutMs = envInt('PRODUCTS_TIMEOUT_MS', 5_000),
+    private readonly url = settings().PRODUCTS_URL,
+    private readonly timeoutMs = settings().PRODUCTS_TIMEOUT_MS,
   ) {}
 
   reserve(orderId: string, lines: { productId: string; quantity: number }[]): Promise<StockReservation> {
@@ -56,7 +57,8 @@ export class ProductsClient {
   private async call(field: string, query: string, variables: Record<string, unknown>): Promise<StockReservation> {
     const token = await signToken({ id: 'orders-service', role: SERVICE_ROLE }, '5m');
     const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
-    if (process.env.ROUTER_SECRET) headers['x-router-secret'] = process.env.ROUTER_SECRET;
+    const { ROUTER_SECRET } = readSettings(serviceSettings);
+    if (ROUTER_SECRET) headers['x-router-secret'] = ROUTER_SECRET;
     // The checkout's own request id, so products logs its part of a checkout under the same id. Recovery
     // sweeps run outside any request and send none: products gives those calls ids of their own.
     const requestId = currentRequest()?.id;

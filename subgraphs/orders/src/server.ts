@@ -1,7 +1,7 @@
-import { envInt } from '@shop/service';
 import { runInBackground } from '@shop/subgraph';
 import { buildSubgraphServer } from '@shop/subgraph';
 import { Checkout } from './checkout.js';
+import { settings } from './config.js';
 import { createContext } from './context.js';
 import * as tables from './db/schema.js';
 import { SandboxPaymentProvider } from './payments/sandbox-provider.js';
@@ -29,9 +29,9 @@ export async function buildServer() {
     new ProductsClient(),
     new SandboxPaymentProvider(db),
     {
-      holdMs: envInt('ORDER_HOLD_MINUTES', 30) * 60_000,
-      reservingTimeoutMs: envInt('RESERVATION_TIMEOUT_MS', 30_000),
-      payingTimeoutMs: envInt('PAYMENT_TIMEOUT_MS', 30_000),
+      holdMs: settings().ORDER_HOLD_MINUTES * 60_000,
+      reservingTimeoutMs: settings().RESERVATION_TIMEOUT_MS,
+      payingTimeoutMs: settings().PAYMENT_TIMEOUT_MS,
     },
     service.logger,
   );
@@ -49,6 +49,6 @@ export async function buildServer() {
       });
   };
   recover();
-  recovery = setInterval(recover, envInt('RECOVERY_INTERVAL_MS', 5_000)).unref();
+  recovery = setInterval(recover, settings().RECOVERY_INTERVAL_MS).unref();
   return { ...service, checkout };
 }

@@ -1,7 +1,8 @@
 import { clientError } from '@shop/service';
+import { settings } from './config.js';
 
 /** The shop sells in one currency (`SHOP_CURRENCY`, default USD); order totals add up prices in it. */
-export const SHOP_CURRENCY = process.env.SHOP_CURRENCY ?? 'USD';
+export const SHOP_CURRENCY = settings().SHOP_CURRENCY;
 
 export const MAX_PRICE = 100_000_000;
 

@@ -1,6 +1,7 @@
 import type { ProductsDatabase } from './db/products-repository.js';
 import { countAllProducts } from './db/products-repository.js';
 import { products } from './db/schema.js';
+import { settings } from './config.js';
 import { SHOP_CURRENCY } from './currency.js';
 
 const CATALOGUE: Record<string, string[]> = {
@@ -28,7 +29,7 @@ const CATALOGUE: Record<string, string[]> = {
 
 /** `SEED_DEMO=true` (set by `npm start`): a demo catalogue of a few dozen products, on an empty database only. */
 export async function seedDemoCatalogue(db: ProductsDatabase): Promise<void> {
-  if (process.env.SEED_DEMO !== 'true' || (await countAllProducts(db)) > 0) return;
+  if (!settings().SEED_DEMO || (await countAllProducts(db)) > 0) return;
   const rows = Object.entries(CATALOGUE).flatMap(([category, names], c) =>
     names.map((name, i) => ({
       sku: `${category.slice(0, 3).toUpperCase()}-${String(i + 1).padStart(3, '0')}`,

@@ -1,4 +1,5 @@
-import { clientError, envInt } from '@shop/service';
+import { clientError } from '@shop/service';
+import { settings } from './config.js';
 
 /**
  * Counts attempts per key in fixed windows, in this process's memory. One users process needs nothing more;
@@ -69,11 +70,11 @@ export interface AccountLimits {
 
 export function accountLimits(): AccountLimits {
   return {
-    loginPerEmail: envInt('RATE_LIMIT_LOGIN_PER_EMAIL', 10),
-    loginPerIp: envInt('RATE_LIMIT_LOGIN_PER_IP', 50),
-    loginWindowSeconds: envInt('RATE_LIMIT_LOGIN_WINDOW_SECONDS', 900),
-    registerPerIp: envInt('RATE_LIMIT_REGISTER_PER_IP', 30),
-    registerWindowSeconds: envInt('RATE_LIMIT_REGISTER_WINDOW_SECONDS', 3600),
+    loginPerEmail: settings().RATE_LIMIT_LOGIN_PER_EMAIL,
+    loginPerIp: settings().RATE_LIMIT_LOGIN_PER_IP,
+    loginWindowSeconds: settings().RATE_LIMIT_LOGIN_WINDOW_SECONDS,
+    registerPerIp: settings().RATE_LIMIT_REGISTER_PER_IP,
+    registerWindowSeconds: settings().RATE_LIMIT_REGISTER_WINDOW_SECONDS,
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { envInt } from '@shop/service';
+import { settings } from '../config.js';
 import { sandboxCharges } from '../db/schema.js';
 import type { OrdersDatabase } from '../db/orders-repository.js';
 
@@ -32,7 +32,7 @@ export class PaymentTimeoutError extends Error {}
 export class SandboxPaymentProvider implements PaymentProvider {
   constructor(
     private readonly db: OrdersDatabase,
-    private readonly latencyMs = envInt('PAYMENT_LATENCY_MS', 0),
+    private readonly latencyMs = settings().PAYMENT_LATENCY_MS,
   ) {}
 
   async charge(request: ChargeRequest): Promise<ChargeResult> {

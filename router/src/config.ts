@@ -1,0 +1,42 @@
+import { portSettings, readSettings, serviceSettings, setting, z } from '@shop/service/config';
+import { SUBGRAPH_NAMES } from '@shop/service/services';
+
+/** `<NAME>_URL` for each subgraph: where the router fetches from, instead of the URL composed into the supergraph. */
+const subgraphUrls = Object.fromEntries(
+  SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, setting.url(['http', 'https'])]),
+) as Record<`${Uppercase<(typeof SUBGRAPH_NAMES)[number]>}_URL`, ReturnType<typeof setting.url>>;
+
+/** Every variable the router reads, checked as it starts. */
+export const routerSettings = serviceSettings
+  .extend(portSettings('router').shape)
+  .extend(subgraphUrls)
+  .extend({
+    /** The supergraph to serve, watched for changes: schema/supergraph.graphql unless set. */
+    SUPERGRAPH_PATH: setting.text(undefined),
+    /** Browser origins allowed besides Apollo Sandbox, comma-separated, each like https://shop.example. */
+    CORS_ORIGINS: setting
+      .list()
+      .refine(
+        (origins) => origins.every((origin) => URL.canParse(origin) && new URL(origin).origin === origin),
+        'must be origins such as https://shop.example, comma-separated',
+      ),
+    /** Which proxies may name the client in X-Forwarded-For: false, true, a hop count, or addresses/CIDRs. */
+    TRUST_PROXY: setting.text(undefined),
+    /** Deadline of one subgraph fetch, headers and body. */
+    SUBGRAPH_TIMEOUT_MS: setting.integer(5_000, { min: 1 }),
+    /** How long queries are retried while a subgraph cannot be reached (a redeploy). */
+    SUBGRAPH_RETRY_BUDGET_MS: setting.integer(10_000, { min: 0 }),
+    MAX_QUERY_DEPTH: setting.integer(10, { min: 1 }),
+    MAX_QUERY_ALIASES: setting.integer(15, { min: 0 }),
+    MAX_ROOT_FIELDS: setting.integer(10, { min: 1 }),
+    MAX_QUERY_TOKENS: setting.integer(1_000, { min: 1 }),
+    MAX_QUERY_DIRECTIVES: setting.integer(50, { min: 0 }),
+    MAX_QUERY_COST: setting.integer(5_000, { min: 1 }),
+    COST_LIST_SIZE: setting.integer(10, { min: 0 }),
+    /** @apollo/gateway reports usage to Apollo unless this is 1; the router sets it itself. */
+    APOLLO_TELEMETRY_DISABLED: setting.text(undefined),
+  });
+
+export type RouterSettings = z.output<typeof routerSettings>;
+
+export const settings = (): RouterSettings => readSettings(routerSettings);
