@@ -96,9 +96,10 @@ interface CompiledOperation {
   rootType: CompositeType;
   selections: CompiledSelection[];
   /**
-   * A response object. computeResponse makes them with a null prototype, so that no alias can set one; V8 keeps
-   * those as hash tables, slower to fill and to serialize. An operation that has no `__proto__` alias gets
-   * plain objects, which share their shape.
+   * A response object. computeResponse makes them with a null prototype: reading `output[name]` then never finds
+   * an inherited member (`constructor`, `toString`...) and writing `__proto__` never sets a prototype. V8 keeps
+   * those as hash tables, slower to fill and to serialize, so an operation none of whose response names a plain
+   * object inherits gets plain objects, which share their shape.
    */
   newObject: () => Record<string, unknown>;
   /** Variables with defaults, merged under the request's only when a @skip/@include reads one. */
@@ -152,9 +153,10 @@ function conditionsOf(schema: Schema, element: { appliedDirectivesOf(definition:
   return conditions.length > 0 ? conditions : null;
 }
 
-function hasProtoAlias(selections: CompiledSelection[]): boolean {
+/** Whether a response name is also a member every plain object inherits, such as `constructor` or `__proto__`. */
+function hasInheritedResponseName(selections: CompiledSelection[]): boolean {
   return selections.some(
-    (s) => (s.kind === 'field' && s.responseName === '__proto__') || (s.children !== null && hasProtoAlias(s.children)),
+    (s) => (s.kind === 'field' && s.responseName in Object.prototype) || (s.children !== null && hasInheritedResponseName(s.children)),
   );
 }
 
@@ -190,7 +192,7 @@ function compile(operation: Operation): CompiledOperation {
   return {
     rootType: schema.schemaDefinition.rootType(operation.rootKind)!,
     selections,
-    newObject: hasProtoAlias(selections) ? () => Object.create(null) : () => ({}),
+    newObject: hasInheritedResponseName(selections) ? () => Object.create(null) : () => ({}),
     defaultedVariables: operation.collectDefaultedVariableValues(),
     typeNamed: (name) => {
       if (!types.has(name)) types.set(name, schema.type(name));
