@@ -28,17 +28,37 @@ export function dedupeRepresentations(representations: unknown[]): DedupedRepres
   return unique.length < representations.length ? { unique, positions } : null;
 }
 
-/** Spreads `_entities` and the errors that point into it back over the original positions. */
+/**
+ * Spreads `_entities` and the errors that point into it back over the original positions: the response the
+ * subgraph would have given for the full list. Errors about entities come in the order of the positions, where
+ * the first of them stood. A list of the wrong length stays as it is, for the gateway to refuse as it would
+ * refuse the full list's.
+ */
 export function expandEntities<T extends { data?: Record<string, unknown> | null; errors?: readonly GraphQLFormattedError[] }>(
   response: T,
-  { positions }: DedupedRepresentations,
+  { unique, positions }: DedupedRepresentations,
 ): T {
   const entities = response.data?._entities;
-  const data = Array.isArray(entities) ? { ...response.data, _entities: positions.map((index) => entities[index] ?? null) } : response.data;
-  const errors = response.errors?.flatMap((error) => {
-    const [root, index, ...rest] = error.path ?? [];
-    if (root !== '_entities' || typeof index !== 'number') return [error];
-    return positions.flatMap((unique, original) => (unique === index ? [{ ...error, path: ['_entities', original, ...rest] }] : []));
-  });
-  return { ...response, data, ...(errors && { errors }) };
+  const data =
+    Array.isArray(entities) && entities.length === unique.length
+      ? { ...response.data, _entities: positions.map((index) => entities[index]) }
+      : response.data;
+  if (!response.errors) return { ...response, data };
+  const errors: GraphQLFormattedError[] = [];
+  const errorsByEntity = new Map<number, GraphQLFormattedError[]>();
+  let entityErrorsAt: number | undefined;
+  for (const error of response.errors) {
+    const [root, index] = error.path ?? [];
+    if (root === '_entities' && typeof index === 'number' && index >= 0 && index < unique.length) {
+      entityErrorsAt ??= errors.length;
+      errorsByEntity.set(index, [...(errorsByEntity.get(index) ?? []), error]);
+    } else {
+      errors.push(error);
+    }
+  }
+  const spread = positions.flatMap((index, original) =>
+    (errorsByEntity.get(index) ?? []).map((error) => ({ ...error, path: ['_entities', original, ...error.path!.slice(2)] })),
+  );
+  errors.splice(entityErrorsAt ?? errors.length, 0, ...spread);
+  return { ...response, data, errors };
 }

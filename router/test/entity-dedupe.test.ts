@@ -23,6 +23,32 @@ describe('entity representation dedupe', () => {
     });
   });
 
+  it('lists the spread errors in the order of the original positions, as the subgraph asked for each would', () => {
+    const deduped = dedupeRepresentations([a, b, a])!;
+    const response = {
+      data: { _entities: [null, null] },
+      errors: [{ message: 'first', path: ['_entities', 0] }, { message: 'second', path: ['_entities', 1] }, { message: 'whole fetch' }],
+    };
+    expect(expandEntities(response, deduped).errors).toEqual([
+      { message: 'first', path: ['_entities', 0] },
+      { message: 'second', path: ['_entities', 1] },
+      { message: 'first', path: ['_entities', 2] },
+      { message: 'whole fetch' },
+    ]);
+  });
+
+  it('leaves a list of the wrong length as it is, for the gateway to refuse as it would the full list', () => {
+    const deduped = dedupeRepresentations([a, b, a])!;
+    const response = { data: { _entities: [{ id: 'a' }] }, errors: [{ message: 'gone', path: ['_entities', 0, 'name'] }] };
+    expect(expandEntities(response, deduped)).toEqual({
+      data: { _entities: [{ id: 'a' }] },
+      errors: [
+        { message: 'gone', path: ['_entities', 0, 'name'] },
+        { message: 'gone', path: ['_entities', 2, 'name'] },
+      ],
+    });
+  });
+
   it('leaves a list without duplicates alone', () => {
     expect(dedupeRepresentations([a, b])).toBeNull();
   });
