@@ -445,3 +445,9 @@ export function installCompiledResultShaping(): void {
   gatewayModules.resultShaping.computeResponse = compiledComputeResponse;
   gatewayModules.operations.operationFromDocument = rememberedOperationFromDocument;
 }
+
+/** Puts the gateway's own two back, so that the differential test can run a stock gateway in the same process. */
+export function uninstallCompiledResultShaping(): void {
+  gatewayModules.resultShaping.computeResponse = gatewayComputeResponse;
+  gatewayModules.operations.operationFromDocument = gatewayOperationFromDocument;
+}
