@@ -86,7 +86,7 @@ const met = {
 function noteOperation(text: string) {
   met.operations++;
   if (PROTOTYPE_NAMES.some((name) => text.includes(`${name}:`))) met.prototypeAliases++;
-  if (/\.\.\.\s*(on \w+\s*)?@(skip|include)|\.\.\.F\d+ @(skip|include)/.test(text)) met.conditionalFragments++;
+  if (/\.\.\.\s*(on \w+\s*)?\w* @(skip|include)/.test(text)) met.conditionalFragments++;
   if (/__schema|__type\(/.test(text)) met.introspection++;
   if (text.startsWith('query Generated(') || text.startsWith('mutation Generated(')) met.variables++;
   if (text.startsWith('mutation')) met.mutations++;

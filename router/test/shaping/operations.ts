@@ -56,6 +56,7 @@ type Scope = Map<string, { fieldName: string; argumentsText: string; children: S
 class OperationWriter {
   private readonly variables = new Map<string, VariableDefinition>();
   private readonly fragments: string[] = [];
+  private readonly fragmentNames = new Set<string>();
   private fragmentDepth = 0;
 
   constructor(
@@ -220,12 +221,16 @@ class OperationWriter {
   private fragmentSpread(type: GraphQLCompositeType, depth: number, scope: Scope): string | undefined {
     if (this.fragmentDepth >= 2) return this.field(type, depth, scope);
     const on = this.random.pick(this.fragmentTypes(type));
-    const name = `F${this.fragments.length}`;
-    this.fragments.push(''); // reserve the name; nested fragments take the next ones
+    // Fragment names go into maps too: some are Object.prototype names.
+    const index = this.fragments.length;
+    const free = PROTOTYPE_NAMES.filter((n) => !this.fragmentNames.has(n));
+    const name = free.length > 0 && this.random.chance(0.5) ? this.random.pick(free) : `F${index}`;
+    this.fragmentNames.add(name);
+    this.fragments.push(''); // keeps its place; nested fragments take the next ones
     this.fragmentDepth++;
     const body = this.selectionSet(on, depth, scope);
     this.fragmentDepth--;
-    this.fragments[Number(name.slice(1))] = `fragment ${name} on ${on.name} ${body}`;
+    this.fragments[index] = `fragment ${name} on ${on.name} ${body}`;
     const spread = () => `...${name}${this.directives()}`;
     return this.random.chance(0.3) ? `${spread()} ${spread()}` : spread();
   }
