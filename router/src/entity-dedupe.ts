@@ -33,12 +33,10 @@ function copyJson(value: unknown): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map(copyJson);
   const copy: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) {
-    if (key === '__proto__') {
-      Object.defineProperty(copy, key, { value: copyJson(field), writable: true, enumerable: true, configurable: true });
-    } else {
-      copy[key] = copyJson(field);
-    }
+  for (const key of Object.keys(value)) {
+    const field = copyJson((value as Record<string, unknown>)[key]);
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: field, writable: true, enumerable: true, configurable: true });
+    else copy[key] = field;
   }
   return copy;
 }
