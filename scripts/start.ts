@@ -1,5 +1,6 @@
 import { DEMO_CUSTOMER } from '../subgraphs/users/src/seed.js';
-import { SERVICES, startStack, type ServiceName } from './stack.js';
+import { SERVICE_NAMES, SERVICES, portVariable, type ServiceName } from '@shop/service/services';
+import { startStack } from './stack.js';
 
 /**
  * `npm start`: the whole shop as four processes on the embedded database (or PostgreSQL where
@@ -11,7 +12,9 @@ const env = {
   ADMIN_PASSWORD: process.env.ADMIN_PASSWORD ?? 'admin-password',
   APOLLO_TELEMETRY_DISABLED: '1',
 };
-const ports = Object.fromEntries(SERVICES.map((s) => [s.name, Number(process.env[s.portEnv] ?? s.port)])) as Record<ServiceName, number>;
+const ports = Object.fromEntries(
+  SERVICE_NAMES.map((name) => [name, Number(process.env[portVariable(name)] ?? SERVICES[name].port)]),
+) as Record<ServiceName, number>;
 
 console.log('Starting users, products, orders and the router (the first start creates the databases)...');
 const stack = await startStack(env, ports, true).catch((error: Error) => {
