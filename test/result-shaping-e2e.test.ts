@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { PeerProcess } from '../bench/peers/index.js';
 import { freePort } from '../scripts/stack.js';
-import { adminToken, createProduct, placeOrder, post, registerCustomer } from './client.js';
+import { adminToken, createProduct, placeOrder, registerCustomer } from './client.js';
 
 // Response names that are also members of Object.prototype must come back exactly as a stock @apollo/gateway
 // returns them, at every level: the router's own result shaping once read them from the prototype of its

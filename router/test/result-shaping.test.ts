@@ -30,6 +30,8 @@ const SHAPING_OPERATIONS = 60;
 const SHAPING_DATA_SEEDS = 3;
 const EXECUTED_OPERATIONS = 20;
 const EXECUTION_DATA_SEEDS = 5;
+/** Planning and shaping are CPU work: on a machine shared with other runs they can take several times longer. */
+const CPU_BOUND_TIMEOUT_MS = 180_000;
 /** Subgraph data goes wrong less often in whole executions, so that more of it reaches the later fetches. */
 const EXECUTION_NOISE = 0.3;
 
@@ -113,26 +115,30 @@ function contractOperations(): GeneratedOperation[] {
 }
 
 describe('compiled result shaping', () => {
-  it.each(supergraphs.map((s) => [s.name, s] as const))('answers as the gateway computeResponse does: %s', (_name, supergraph) => {
-    const { operations } = generateOperations(supergraph.api, SEED + supergraph.name.length, SHAPING_OPERATIONS);
-    if (supergraph.name === 'shop') operations.push(...contractOperations());
-    for (const { text, variables } of operations) {
-      noteOperation(text);
-      const document = parse(text);
-      const operation = operationFromDocument(supergraph.apiSchema, document);
-      for (const variablesText of variables) {
-        for (let seed = 1; seed <= SHAPING_DATA_SEEDS; seed++) {
-          const requestVariables = JSON.parse(variablesText) as Record<string, unknown>;
-          const input = mergedData(supergraph.api, document, requestVariables, new Random(SEED ^ seed));
-          const expected = shaped(gatewayComputeResponse, operation, input, requestVariables);
-          const actual = shaped(compiledComputeResponse, operation, input, requestVariables);
-          expect(actual, describeCase(supergraph.name, seed, text, variablesText)).toBe(expected);
-          noteOutcome(expected);
-          met.comparisons++;
+  it.each(supergraphs.map((s) => [s.name, s] as const))(
+    'answers as the gateway computeResponse does: %s',
+    (_name, supergraph) => {
+      const { operations } = generateOperations(supergraph.api, SEED + supergraph.name.length, SHAPING_OPERATIONS);
+      if (supergraph.name === 'shop') operations.push(...contractOperations());
+      for (const { text, variables } of operations) {
+        noteOperation(text);
+        const document = parse(text);
+        const operation = operationFromDocument(supergraph.apiSchema, document);
+        for (const variablesText of variables) {
+          for (let seed = 1; seed <= SHAPING_DATA_SEEDS; seed++) {
+            const requestVariables = JSON.parse(variablesText) as Record<string, unknown>;
+            const input = mergedData(supergraph.api, document, requestVariables, new Random(SEED ^ seed));
+            const expected = shaped(gatewayComputeResponse, operation, input, requestVariables);
+            const actual = shaped(compiledComputeResponse, operation, input, requestVariables);
+            expect(actual, describeCase(supergraph.name, seed, text, variablesText)).toBe(expected);
+            noteOutcome(expected);
+            met.comparisons++;
+          }
         }
       }
-    }
-  });
+    },
+    CPU_BOUND_TIMEOUT_MS,
+  );
 
   it('met every error path of result shaping, and every kind of operation', () => {
     // The comparisons above are only as good as what they meet.
@@ -213,35 +219,39 @@ async function executed(executor: GatewayExecutor, context: GatewayGraphQLReques
 describe('query plan execution', () => {
   afterAll(() => uninstallCompiledResultShaping());
 
-  it.each(supergraphs.map((s) => [s.name, s] as const))('answers as a stock gateway does: %s', async (_name, supergraph) => {
-    const seed = { current: 0 };
-    const { post, fetcher } = fakeSubgraphs(supergraph, seed);
-    const stock = new ApolloGateway({
-      supergraphSdl: supergraph.sdl,
-      buildService: ({ url }) => new RemoteGraphQLDataSource({ url, fetcher: fetcher as never }),
-    });
-    const ours = createGateway(supergraph.sdl, post);
-    const executors: [GatewayExecutor, GatewayExecutor] = [(await stock.load()).executor, (await ours.load()).executor];
-    try {
-      const { operations } = generateOperations(supergraph.api, SEED * 7 + supergraph.name.length, EXECUTED_OPERATIONS);
-      for (const { text, variables } of operations) {
-        // Apollo Server hands the gateway one parsed document per query text; the router caches on it.
-        const document = parse(text);
-        for (let data = 1; data <= EXECUTION_DATA_SEEDS; data++) {
-          seed.current = SEED ^ (data * 7919);
-          const requestVariables = variables[data % variables.length]!;
-          uninstallCompiledResultShaping();
-          const expected = await executed(executors[0], requestContext(text, document, requestVariables));
-          installCompiledResultShaping();
-          const actual = await executed(executors[1], requestContext(text, document, requestVariables));
-          expect(actual, describeCase(supergraph.name, data, text, requestVariables)).toBe(expected);
-          met.executions++;
+  it.each(supergraphs.map((s) => [s.name, s] as const))(
+    'answers as a stock gateway does: %s',
+    async (_name, supergraph) => {
+      const seed = { current: 0 };
+      const { post, fetcher } = fakeSubgraphs(supergraph, seed);
+      const stock = new ApolloGateway({
+        supergraphSdl: supergraph.sdl,
+        buildService: ({ url }) => new RemoteGraphQLDataSource({ url, fetcher: fetcher as never }),
+      });
+      const ours = createGateway(supergraph.sdl, post);
+      const executors: [GatewayExecutor, GatewayExecutor] = [(await stock.load()).executor, (await ours.load()).executor];
+      try {
+        const { operations } = generateOperations(supergraph.api, SEED * 7 + supergraph.name.length, EXECUTED_OPERATIONS);
+        for (const { text, variables } of operations) {
+          // Apollo Server hands the gateway one parsed document per query text; the router caches on it.
+          const document = parse(text);
+          for (let data = 1; data <= EXECUTION_DATA_SEEDS; data++) {
+            seed.current = SEED ^ (data * 7919);
+            const requestVariables = variables[data % variables.length]!;
+            uninstallCompiledResultShaping();
+            const expected = await executed(executors[0], requestContext(text, document, requestVariables));
+            installCompiledResultShaping();
+            const actual = await executed(executors[1], requestContext(text, document, requestVariables));
+            expect(actual, describeCase(supergraph.name, data, text, requestVariables)).toBe(expected);
+            met.executions++;
+          }
         }
+      } finally {
+        await Promise.all([stock.stop(), ours.stop()]);
       }
-    } finally {
-      await Promise.all([stock.stop(), ours.stop()]);
-    }
-  });
+    },
+    CPU_BOUND_TIMEOUT_MS,
+  );
 
   it('met repeated entity representations, with errors among them', () => {
     expect(met.executions).toBe(supergraphs.length * EXECUTED_OPERATIONS * EXECUTION_DATA_SEEDS);
