@@ -35,8 +35,9 @@ import { Kind, type DocumentNode, type GraphQLError, type OperationDefinitionNod
  * This module keeps computeResponse's algorithm, line for line, but runs it over a plain tree built once per
  * operation: directives, response names, types and leaf checks are looked up when the tree is built. The
  * Operation is rebuilt only when the document is new (Apollo Server hands the gateway the same parsed document
- * for the same query), so the tree is found in a WeakMap. test/result-shaping.test.ts compares this with the
- * gateway's own computeResponse on every contract operation over generated data, invalid values included.
+ * for the same query), so the tree is found in a WeakMap. router/test/result-shaping.test.ts compares this with
+ * the gateway's own computeResponse, and the router's whole execution with a stock gateway's, over generated
+ * operations on several supergraphs and generated data, invalid values included.
  *
  * Both are swapped in on the gateway's own CommonJS modules, which it calls through their exports objects:
  * the versions are pinned (2.14.x) and `installCompiledResultShaping` checks that both are still there.
