@@ -1,4 +1,5 @@
 import { clientError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '@shop/service';
+import { isUuid } from './validation.js';
 
 /** `first` defaults to 20 and is capped at 100; a negative one is a client mistake. */
 export function pageSize(first: number | null | undefined): number {
@@ -15,11 +16,28 @@ export function encodeCursor(kind: string, key: string | number, id: string): st
   return Buffer.from(JSON.stringify([kind, key, id])).toString('base64url');
 }
 
-export function decodeCursor<K extends string | number>(
+/** What the first half of a cursor holds: a time (epoch milliseconds), a 32-bit integer (a price), or text (a name). */
+export type CursorKey = 'timestamp' | 'integer' | 'text';
+
+/** Keys as a row could have them: a Date can hold the time, PostgreSQL's integer the number, a name column the text. */
+const validKey: Record<CursorKey, (key: unknown) => boolean> = {
+  timestamp: (key) => Number.isInteger(key) && Math.abs(key as number) <= 8.64e15,
+  integer: (key) => Number.isInteger(key) && (key as number) >= -(2 ** 31) && (key as number) < 2 ** 31,
+  text: (key) => typeof key === 'string' && key.length <= 1_000,
+};
+
+type KeyOf<T extends CursorKey> = T extends 'text' ? string : number;
+
+/**
+ * Reads a cursor from `encodeCursor`. A cursor is the client's to send, so anything that could not have come from
+ * this list (another list's, a key no row could have, an id that is not a UUID) is BAD_USER_INPUT before it
+ * reaches SQL.
+ */
+export function decodeCursor<T extends CursorKey>(
   cursor: string | null | undefined,
   kind: string,
-  keyType: 'string' | 'number',
-): { key: K; id: string } | null {
+  keyType: T,
+): { key: KeyOf<T>; id: string } | null {
   if (cursor === null || cursor === undefined) return null;
   let parsed: unknown;
   try {
@@ -27,16 +45,10 @@ export function decodeCursor<K extends string | number>(
   } catch {
     parsed = null;
   }
-  if (
-    !Array.isArray(parsed) ||
-    parsed.length !== 3 ||
-    parsed[0] !== kind ||
-    typeof parsed[1] !== keyType ||
-    typeof parsed[2] !== 'string'
-  ) {
+  if (!Array.isArray(parsed) || parsed.length !== 3 || parsed[0] !== kind || !validKey[keyType](parsed[1]) || !isUuid(parsed[2])) {
     throw clientError('BAD_USER_INPUT', '`after` is not a cursor from this list');
   }
-  return { key: parsed[1] as K, id: parsed[2] };
+  return { key: parsed[1] as KeyOf<T>, id: parsed[2] as string };
 }
 
 export interface Connection<T> {

@@ -13,7 +13,7 @@ export const User: UserResolvers = {
     const caller = requireViewer(viewer);
     if (caller.id !== id && caller.role !== ADMIN_ROLE) throw clientError('FORBIDDEN', 'You may only read your own orders');
     const size = pageSize(first);
-    const cursor = decodeCursor<number>(after, ORDERS_CURSOR, 'number');
+    const cursor = decodeCursor(after, ORDERS_CURSOR, 'timestamp');
     const page = await ordersPage.load({
       buyerId: id,
       limit: size + 1,

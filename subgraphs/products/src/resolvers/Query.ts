@@ -9,7 +9,7 @@ export const Query: QueryResolvers = {
     const order: ProductSort = sort ?? 'NEWEST';
     const size = pageSize(first);
     const cursorKind = `products:${order}`;
-    const cursor = decodeCursor<string | number>(after, cursorKind, order === 'NAME' ? 'string' : 'number');
+    const cursor = decodeCursor(after, cursorKind, order === 'NAME' ? 'text' : order === 'NEWEST' ? 'timestamp' : 'integer');
     const catalogueFilter = { ...filter, search: filter?.search == null ? null : boundedText('search', filter.search, 0, 100) };
     if (catalogueFilter.minPrice != null && catalogueFilter.maxPrice != null && catalogueFilter.minPrice > catalogueFilter.maxPrice) {
       throw clientError('BAD_USER_INPUT', 'minPrice must not exceed maxPrice', { field: 'filter' });

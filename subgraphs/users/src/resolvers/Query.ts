@@ -14,7 +14,7 @@ export const Query: QueryResolvers = {
   async users(_parent, { first, after }, { viewer, db }) {
     requireRole(viewer, ADMIN_ROLE);
     const size = pageSize(first);
-    const cursor = decodeCursor<number>(after, USERS_CURSOR, 'number');
+    const cursor = decodeCursor(after, USERS_CURSOR, 'timestamp');
     const rows = await listUsers(db, size + 1, cursor && { createdAt: new Date(cursor.key), id: cursor.id });
     return toConnection(rows, size, userCursor, () => countUsers(db));
   },
