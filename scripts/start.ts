@@ -27,8 +27,8 @@ const stack = await startStack(env, ports, true, portsOf('opsPort')).catch((erro
 });
 
 if (env.SEED_DEMO === 'true') {
-  await seedDemoOrders(`${stack.router.url}/graphql`, DEMO_CUSTOMER).catch((error: Error) =>
-    console.error(`Demo orders not placed: ${error.message}`),
+  await seedDemoOrders(`${stack.router.url}/graphql`, { email: DEMO_CUSTOMER.email, password: DEMO_CUSTOMER.password }).catch(
+    (error: Error) => console.error(`Demo orders not placed: ${error.message}`),
   );
 }
 

@@ -127,7 +127,7 @@ function interpolate(value: unknown, operator: Record<string, string> = {}): str
 }
 
 /** The variables compose requires the operator to set (`${X:?…}`): the secrets. */
-const OPERATOR_SET = [...read('docker-compose.yml').matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((m) => m[1]!);
+const OPERATOR_SET = [...new Set([...read('docker-compose.yml').matchAll(/\$\{([A-Z0-9_]+):\?/g)].map((m) => m[1]!))];
 
 /** What an operator puts in `.env`: a real, random value for each variable compose requires. */
 const OPERATOR_ENV = Object.fromEntries(OPERATOR_SET.map((name) => [name, randomBytes(32).toString('base64url')]));

@@ -398,11 +398,18 @@ describe('a stack of its own', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const exited = stack.orders.stop('SIGTERM');
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const refused = await fetch(`${stack.orders.opsUrl}/health`).then(
+    const refused = await fetch(`${stack.orders.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    }).then(
       (r) => r.status,
       () => 'refused' as const,
     );
     expect(['refused', 503], 'a new request while draining').toContain(refused);
+    // Readiness turns 503 at once, so the orchestrator sends no more traffic; liveness holds until the exit.
+    const ready = await fetch(`${stack.orders.opsUrl}/ready`).then(async (r) => ({ status: r.status, body: await r.json() }));
+    expect(ready).toEqual({ status: 503, body: { status: 'not ready', checks: { shutdown: 'shutting down' } } });
 
     const paid = await payment;
     expect(paid.errors).toBeUndefined();

@@ -187,21 +187,22 @@ export async function createGraphQLService<TContext extends BaseContext>(
     app.addHook('onClose', async () => onClose());
   }
 
-  const ops = createOpsServer(
-    logger,
-    () => (draining ? Promise.resolve({ shutdown: 'shutting down' }) : options.readiness()),
-    settings.READINESS_CACHE_MS,
-  );
+  const ops = createOpsServer(logger, options.readiness, settings.READINESS_CACHE_MS, () => draining);
   return { app, ops, apollo, logger };
 }
 
 /**
- * /health (alive: answers while the process serves), /ready (every check passes; 503 naming what fails, and
- * while shutting down) and /metrics (Prometheus text), on a server of their own: probes and scrapes never share
- * a port with clients. A /ready answer is reused for `cacheMs`, and probes that arrive together share one run of
- * the checks, so frequent probes do not each ask every dependency.
+ * /health (alive: answers while the process serves), /ready (every check passes; 503 naming what fails, and from
+ * the moment the service starts shutting down) and /metrics (Prometheus text), on a server of their own: probes
+ * and scrapes never share a port with clients. A /ready answer is reused for `cacheMs`, and probes that arrive
+ * together share one run of the checks, so frequent probes do not each ask every dependency.
  */
-function createOpsServer(logger: Logger, readiness: () => Promise<ReadinessChecks>, cacheMs: number): FastifyInstance {
+function createOpsServer(
+  logger: Logger,
+  readiness: () => Promise<ReadinessChecks>,
+  cacheMs: number,
+  draining: () => boolean,
+): FastifyInstance {
   const ops: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -217,7 +218,8 @@ function createOpsServer(logger: Logger, readiness: () => Promise<ReadinessCheck
   };
   ops.get('/health', async () => ({ status: 'ok', pid: process.pid }));
   ops.get('/ready', async (_request, reply) => {
-    const results = await checks();
+    // Shutting down is never cached: the orchestrator must stop sending traffic at once.
+    const results = draining() ? { shutdown: 'shutting down' } : await checks();
     const ready = Object.values(results).every((check) => check === true);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks: results });
   });
