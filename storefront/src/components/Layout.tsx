@@ -1,4 +1,4 @@
-import { Link, NavLink, Outlet } from 'react-router';
+import { Link, NavLink, Outlet, useLocation } from 'react-router';
 import { useCart } from '../cart/cart';
 import { signOut, useSession, useViewer } from '../session/use-session';
 
@@ -30,8 +30,16 @@ export function Layout() {
 
 function AccountLinks() {
   const { viewer, loading } = useViewer();
+  const location = useLocation();
   if (loading) return null;
-  if (!viewer) return <NavLink to="/sign-in">Sign in</NavLink>;
+  if (!viewer) {
+    // Back to this page once signed in.
+    return (
+      <NavLink to="/sign-in" state={{ from: location.pathname + location.search }}>
+        Sign in
+      </NavLink>
+    );
+  }
   return (
     <>
       {viewer.role === 'ADMIN' && <NavLink to="/admin">Admin</NavLink>}
