@@ -3,6 +3,8 @@ import { defineConfig } from 'vite';
 
 export default defineConfig({
   plugins: [react()],
-  server: { port: Number(process.env.STOREFRONT_DEV_PORT ?? 5173) },
+  // `npm run dev`: the page calls /graphql on its own origin and Vite passes it on to the router of `npm start`,
+  // WebSocket included, so the router needs no CORS entry for the dev server.
+  server: { proxy: { '/graphql': { target: `http://localhost:${process.env.ROUTER_PORT ?? 4000}`, ws: true } } },
   build: { sourcemap: true },
 });
