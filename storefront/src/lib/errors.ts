@@ -48,10 +48,10 @@ export function describeError(error: unknown): string {
 }
 
 /**
- * Whether the request may have been carried out although no answer says so: the network failed, the server
- * failed, or a service could not finish. A retry must then repeat the same idempotency key.
+ * The request failed on the way or in a service that could not finish: trying again may work, and a mutation may
+ * have been carried out although no answer says so, so a retry repeats its idempotency key.
  */
-export function outcomeUnknown(error: unknown): boolean {
+export function isTransient(error: unknown): boolean {
   if (CombinedGraphQLErrors.is(error)) return errorCode(error) === 'SERVICE_UNAVAILABLE';
   return true;
 }

@@ -14,7 +14,7 @@ import { ErrorNotice } from '../components/ErrorNotice';
 import { ProductArt } from '../components/ProductArt';
 import { EmptyState } from '../components/Status';
 import { PlaceOrderDocument } from '../generated/graphql';
-import { outcomeUnknown } from '../lib/errors';
+import { isTransient } from '../lib/errors';
 import { formatMoney } from '../lib/format';
 import { useTitle } from '../lib/use-title';
 import { useViewer } from '../session/use-session';
@@ -51,7 +51,7 @@ export function CartPage() {
     } catch (failure) {
       // After a definite refusal the shopper changes something and tries anew; after an unknown outcome, placing
       // again repeats the key, so the router answers with the order it may already have placed.
-      if (!outcomeUnknown(failure)) endCheckoutAttempt();
+      if (!isTransient(failure)) endCheckoutAttempt();
     }
   }
 

@@ -1,4 +1,4 @@
-import { useNavigate } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import { useMutation } from '@apollo/client/react';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { CreateProductDocument } from '../../generated/graphql';
@@ -18,6 +18,9 @@ export function NewProductPage() {
 
   return (
     <section className="narrow">
+      <p className="breadcrumb">
+        <Link to="/admin">Sales report</Link>
+      </p>
       <h1>New product</h1>
       <ProductForm
         submitLabel="Create product"
