@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import postgres from 'postgres';
 // The users subgraph's own hashing, so seeded accounts log in exactly as registered ones do.
 import { hashPassword } from '../subgraphs/users/src/passwords.js';
+import { SUBGRAPH_NAMES, type SubgraphName } from '@shop/service/services';
 
-export const SUBGRAPHS = ['users', 'products', 'orders'] as const;
-export type Subgraph = (typeof SUBGRAPHS)[number];
+export { SUBGRAPH_NAMES as SUBGRAPHS, type SubgraphName as Subgraph };
 
 /** Every seeded customer shares this password: argon2 is slow on purpose, so it is hashed once. */
 export const BENCH_PASSWORD = 'bench-password-1';
@@ -42,24 +42,24 @@ export interface Dataset {
 }
 
 /** A database URL for one subgraph on the given server. */
-export function databaseUrl(serverUrl: string, subgraph: Subgraph): string {
+export function databaseUrl(serverUrl: string, subgraph: SubgraphName): string {
   const url = new URL(serverUrl);
   url.pathname = `/shop_bench_${subgraph}`;
   return url.toString();
 }
 
 /** Drops the previous run's databases and creates empty ones; the subgraphs apply their migrations on start. */
-export async function createDatabases(serverUrl: string): Promise<Record<Subgraph, string>> {
+export async function createDatabases(serverUrl: string): Promise<Record<SubgraphName, string>> {
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   try {
-    for (const subgraph of SUBGRAPHS) {
+    for (const subgraph of SUBGRAPH_NAMES) {
       await admin.unsafe(`drop database if exists shop_bench_${subgraph} with (force)`);
       await admin.unsafe(`create database shop_bench_${subgraph}`);
     }
   } finally {
     await admin.end();
   }
-  return Object.fromEntries(SUBGRAPHS.map((s) => [s, databaseUrl(serverUrl, s)])) as Record<Subgraph, string>;
+  return Object.fromEntries(SUBGRAPH_NAMES.map((s) => [s, databaseUrl(serverUrl, s)])) as Record<SubgraphName, string>;
 }
 
 /** mulberry32: the same seed gives the same dataset, so runs on different days compare like with like. */
@@ -146,7 +146,7 @@ function progressPrinter() {
  * reservations of the seeded orders are not written, as no read path looks at them and no seeded order
  * is ever paid, cancelled or expired during a run (the bench sets ORDER_HOLD_MINUTES far out).
  */
-export async function seed(urls: Record<Subgraph, string>, size: DatasetSize = DEFAULT_SIZE): Promise<Dataset> {
+export async function seed(urls: Record<SubgraphName, string>, size: DatasetSize = DEFAULT_SIZE): Promise<Dataset> {
   const progress = progressPrinter();
   const rand = prng(7);
   const now = Date.now();

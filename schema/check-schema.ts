@@ -25,10 +25,10 @@ import {
 // contractViolations (api-schema.ts) validates with a plain `graphql` import, so it gets the schema rebuilt with one.
 import { buildSchema, type GraphQLSchema as ContractSchema } from 'graphql';
 import { apiSchemaOf, contractViolations } from './api-schema.js';
-import { composeSupergraph, CONTRACT_FILE, SUBGRAPHS, subgraphSdlFile, SUPERGRAPH_FILE } from './subgraphs.js';
+import { SUBGRAPH_NAMES, type SubgraphName } from '@shop/service/services';
+import { composeSupergraph, CONTRACT_FILE, subgraphSdlFile, SUPERGRAPH_FILE } from './subgraphs.js';
 
-export type SubgraphName = (typeof SUBGRAPHS)[number]['name'];
-export const SUBGRAPH_NAMES: readonly SubgraphName[] = SUBGRAPHS.map((s) => s.name);
+export { SUBGRAPH_NAMES, type SubgraphName };
 
 export interface CheckOptions {
   /** SDL to use instead of `subgraphs/<name>/schema.graphql`, per subgraph. The others are read from the working tree. */

@@ -1,13 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { composeServices } from '@apollo/composition';
+import { SERVICES, SUBGRAPH_NAMES } from '@shop/service/services';
 import { parse } from 'graphql';
 
 /** The subgraphs of the supergraph, with the URLs the router uses unless `<NAME>_URL` overrides them. */
-export const SUBGRAPHS = [
-  { name: 'users', url: 'http://localhost:4001/graphql' },
-  { name: 'products', url: 'http://localhost:4002/graphql' },
-  { name: 'orders', url: 'http://localhost:4003/graphql' },
-] as const;
+export const SUBGRAPHS = SUBGRAPH_NAMES.map((name) => ({ name, url: `http://localhost:${SERVICES[name].port}/graphql` }));
 
 export const SUPERGRAPH_FILE = new URL('./supergraph.graphql', import.meta.url);
 export const CONTRACT_FILE = new URL('./operations/storefront.graphql', import.meta.url);

@@ -1,14 +1,17 @@
 import { watch } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { composeSupergraph, SUPERGRAPH_FILE, subgraphSdlFile } from '../schema/subgraphs.js';
-import { SERVICES, startStack, type ServiceName } from './stack.js';
+import { SERVICE_NAMES, SERVICES, SUBGRAPH_NAMES, portVariable, type ServiceName } from '@shop/service/services';
+import { startStack } from './stack.js';
 
 /**
  * `npm run dev`: `npm start`, and when a subgraph's schema.graphql changes, that subgraph restarts and the
  * supergraph is recomposed into schema/supergraph.graphql, which the running router picks up by itself.
  * A change that does not compose is reported and the router keeps the last good supergraph.
  */
-const ports = Object.fromEntries(SERVICES.map((s) => [s.name, Number(process.env[s.portEnv] ?? s.port)])) as Record<ServiceName, number>;
+const ports = Object.fromEntries(
+  SERVICE_NAMES.map((name) => [name, Number(process.env[portVariable(name)] ?? SERVICES[name].port)]),
+) as Record<ServiceName, number>;
 const stack = await startStack(
   {
     SEED_DEMO: process.env.SEED_DEMO ?? 'true',
@@ -21,7 +24,7 @@ const stack = await startStack(
 console.log(`\nDev mode: router at http://localhost:${ports.router}/graphql; editing a subgraph's schema.graphql recomposes.\n`);
 
 const pending = new Map<ServiceName, NodeJS.Timeout>();
-for (const name of ['users', 'products', 'orders'] as const) {
+for (const name of SUBGRAPH_NAMES) {
   watch(subgraphSdlFile(name), () => {
     clearTimeout(pending.get(name));
     pending.set(

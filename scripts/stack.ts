@@ -1,16 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_NAMES, SERVICES, SUBGRAPH_NAMES, portVariable, type ServiceName } from '@shop/service/services';
 
-/** The four services, in start order, with their packages and default ports. */
-export const SERVICES = [
-  { name: 'users', dir: 'subgraphs/users', portEnv: 'USERS_PORT', port: 4001 },
-  { name: 'products', dir: 'subgraphs/products', portEnv: 'PRODUCTS_PORT', port: 4002 },
-  { name: 'orders', dir: 'subgraphs/orders', portEnv: 'ORDERS_PORT', port: 4003 },
-  { name: 'router', dir: 'router', portEnv: 'ROUTER_PORT', port: 4000 },
-] as const;
-
-export type ServiceName = (typeof SERVICES)[number]['name'];
+export { SERVICE_NAMES, SERVICES, type ServiceName };
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -25,7 +18,7 @@ export class ServiceProcess {
     private readonly env: NodeJS.ProcessEnv,
     private readonly echo = false,
     /** The package directory to run; another checkout of the same service, for example. */
-    readonly directory = `${ROOT}/${SERVICES.find((s) => s.name === name)!.dir}`,
+    readonly directory = `${ROOT}/${SERVICES[name].dir}`,
   ) {}
 
   get url(): string {
@@ -34,14 +27,13 @@ export class ServiceProcess {
 
   /** Starts the process and resolves once GET /ready says 200. */
   async start(timeoutMs = 120_000): Promise<void> {
-    const service = SERVICES.find((s) => s.name === this.name)!;
     this.output = '';
     // tsx's ESM hooks only: our sources are ES modules, and its CommonJS hook would run on every require() a
     // dependency makes at run time (Apollo's createHash requires 'crypto' on each call), which compiled code,
     // as the images run, does not pay.
     const child = spawn(process.execPath, ['--import', 'tsx/esm', 'src/index.ts'], {
       cwd: this.directory,
-      env: { ...process.env, ...this.env, [service.portEnv]: String(this.port), INIT_CWD: ROOT },
+      env: { ...process.env, ...this.env, [portVariable(this.name)]: String(this.port), INIT_CWD: ROOT },
       // The IPC channel lets the service notice when this process dies and stop too (see kit's listen).
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
@@ -83,16 +75,12 @@ export class ServiceProcess {
 
 /** Starts the three subgraphs, then the router, with the given environment and ports. */
 export async function startStack(env: NodeJS.ProcessEnv, ports: Record<ServiceName, number>, echo = false) {
-  const urls = {
-    USERS_URL: `http://127.0.0.1:${ports.users}/graphql`,
-    PRODUCTS_URL: `http://127.0.0.1:${ports.products}/graphql`,
-    ORDERS_URL: `http://127.0.0.1:${ports.orders}/graphql`,
-  };
+  const urls = Object.fromEntries(SUBGRAPH_NAMES.map((name) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[name]}/graphql`]));
   const services = Object.fromEntries(
-    SERVICES.map((s) => [s.name, new ServiceProcess(s.name, ports[s.name], { ...urls, ...env }, echo)]),
+    SERVICE_NAMES.map((name) => [name, new ServiceProcess(name, ports[name], { ...urls, ...env }, echo)]),
   ) as Record<ServiceName, ServiceProcess>;
   // The dev key under DATA_DIR is created by whichever service comes first; subgraphs start together.
-  await Promise.all([services.users.start(), services.products.start(), services.orders.start()]);
+  await Promise.all(SUBGRAPH_NAMES.map((name) => services[name].start()));
   await services.router.start();
   return services;
 }
@@ -111,7 +99,9 @@ export function freePort(): Promise<number> {
 
 /** One free port per service. */
 export async function freePorts(): Promise<Record<ServiceName, number>> {
-  return { router: await freePort(), users: await freePort(), products: await freePort(), orders: await freePort() };
+  const ports: Partial<Record<ServiceName, number>> = {};
+  for (const name of SERVICE_NAMES) ports[name] = await freePort();
+  return ports as Record<ServiceName, number>;
 }
 
 /** A metric in Prometheus text (a service's /metrics), summed over the series whose labels match `labels`. */

@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { buildStorefrontServer } from '../storefront/server/server.js';
 import { DEMO_CUSTOMER } from '../subgraphs/users/src/seed.js';
-import { SERVICES, startStack, type ServiceName } from './stack.js';
+import { SERVICE_NAMES, SERVICES, portVariable, type ServiceName } from '@shop/service/services';
+import { startStack } from './stack.js';
 
 /**
  * `npm start`: the whole shop as four processes on the embedded database (or PostgreSQL where
@@ -17,7 +18,9 @@ const env = {
   ADMIN_PASSWORD: process.env.ADMIN_PASSWORD ?? 'admin-password',
   APOLLO_TELEMETRY_DISABLED: '1',
 };
-const ports = Object.fromEntries(SERVICES.map((s) => [s.name, Number(process.env[s.portEnv] ?? s.port)])) as Record<ServiceName, number>;
+const ports = Object.fromEntries(
+  SERVICE_NAMES.map((name) => [name, Number(process.env[portVariable(name)] ?? SERVICES[name].port)]),
+) as Record<ServiceName, number>;
 
 console.log('Building the storefront...');
 execFileSync('npm', ['run', 'build', '-w', 'storefront'], { stdio: 'inherit' });

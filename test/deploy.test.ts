@@ -11,7 +11,8 @@ import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const KIT = 'subgraphs/kit';
+/** The shared workspace packages, by name. */
+const PACKAGES: Record<string, string> = { '@shop/service': 'packages/service', '@shop/subgraph': 'packages/subgraph' };
 
 /** Parsed YAML or JSON, walked structurally: the assertions are the type checks. */
 type Doc = Record<string, any>;
@@ -34,14 +35,15 @@ function tsFiles(dir: string): string[] {
   });
 }
 
-/** Resolves `@shop/kit` and `@shop/kit/<sub>` through the kit's package.json exports, relative imports by path. */
+/** Resolves the shared packages (and their subpaths) through their package.json exports, relative imports by path. */
 function resolveImport(from: string, specifier: string): string | undefined {
   if (specifier.startsWith('.')) return path.posix.join(path.posix.dirname(from), specifier).replace(/\.js$/, '.ts');
-  const kit = /^@shop\/kit(\/.*)?$/.exec(specifier);
-  if (!kit) return undefined;
-  const exportsMap = (JSON.parse(read(`${KIT}/package.json`)) as { exports: Record<string, string> }).exports;
-  const target = exportsMap[`.${kit[1] ?? ''}`];
-  return target && path.posix.join(KIT, target);
+  const shared = /^(@shop\/[a-z]+)(\/.*)?$/.exec(specifier);
+  const dir = shared && PACKAGES[shared[1]!];
+  if (!dir) return undefined;
+  const exportsMap = (JSON.parse(read(`${dir}/package.json`)) as { exports: Record<string, string> }).exports;
+  const target = exportsMap[`.${shared![2] ?? ''}`];
+  return target && path.posix.join(dir, target);
 }
 
 /** Every source file of the app's `src`, and every kit file they reach through imports. */
@@ -206,12 +208,11 @@ function hostPort(url: string): string {
 }
 
 describe('docker-compose.yml', () => {
-  it('builds each of our services from its own Dockerfile, and every build context has its Dockerfile', () => {
+  it('builds each of our services from the one Dockerfile, named by its SERVICE build argument', () => {
     for (const target of APPS) {
-      expect(buildOf(services[target.name] ?? {}), `compose service ${target.name}`).toEqual({
-        context: '.',
-        dockerfile: `${target.dir}/Dockerfile`,
-      });
+      const build = services[target.name]?.build;
+      expect(build, `compose service ${target.name}`).toMatchObject({ context: '.', args: { SERVICE: target.name } });
+      expect(build.dockerfile ?? 'Dockerfile').toBe('Dockerfile');
     }
     for (const [name, service] of Object.entries(services)) {
       const build = buildOf(service);
@@ -357,45 +358,51 @@ function instructions(dockerfile: string): { op: string; args: string }[] {
     });
 }
 
-describe('Dockerfiles', () => {
-  for (const target of APPS) {
-    const dockerfile = `${target.dir}/Dockerfile`;
+describe('the Dockerfile', () => {
+  const steps = instructions('Dockerfile');
+  const stages = steps.filter((s) => s.op === 'FROM');
+  const finalStage = steps.slice(steps.lastIndexOf(stages.at(-1)!));
 
-    it(`${dockerfile} is multi-stage, installs with npm ci, and runs as a non-root user`, () => {
-      const steps = instructions(dockerfile);
-      const stages = steps.filter((s) => s.op === 'FROM');
-      expect(stages.length, 'FROM instructions').toBeGreaterThanOrEqual(2);
-      for (const stage of stages) expect(stage.args).toMatch(/node:20|NODE_IMAGE/);
-      const runs = steps.filter((s) => s.op === 'RUN').map((s) => s.args);
-      const install = runs.find((r) => /\bnpm ci\b/.test(r) && r.includes('--omit=dev'));
-      expect(install, 'an npm ci --omit=dev').toBeDefined();
-      expect(install).toContain(`--workspace=${target.dir}`);
-      expect(
-        runs.some((r) => /\bnpm (install|i)\b/.test(r)),
-        'npm install instead of npm ci',
-      ).toBe(false);
-      const finalStage = steps.slice(steps.lastIndexOf(stages.at(-1)!));
-      const user = finalStage.filter((s) => s.op === 'USER').at(-1)?.args;
-      expect(user, 'USER in the final stage').toBeDefined();
-      expect(user).not.toMatch(/^(root|0)(:|$)/);
-    });
+  it('is multi-stage on a supported Node LTS, installs with npm ci, and runs as a non-root user', () => {
+    expect(stages.length, 'FROM instructions').toBeGreaterThanOrEqual(2);
+    const image = steps.find((s) => s.op === 'ARG' && s.args.startsWith('NODE_IMAGE='))?.args;
+    expect(image, 'the Node image').toMatch(/^NODE_IMAGE=node:(22|24)(-|$)/);
+    for (const stage of stages) expect(stage.args).toMatch(/NODE_IMAGE|^base\b|^manifests\b/);
+    const runs = steps.filter((s) => s.op === 'RUN').map((s) => s.args);
+    const install = runs.find((r) => /\bnpm ci\b/.test(r) && r.includes('--omit=dev'));
+    expect(install, 'an npm ci --omit=dev').toBeDefined();
+    expect(
+      runs.some((r) => /\bnpm (install|i)\b/.test(r)),
+      'npm install instead of npm ci',
+    ).toBe(false);
+    const user = finalStage.filter((s) => s.op === 'USER').at(-1)?.args;
+    expect(user, 'USER in the final stage').toBeDefined();
+    expect(user).not.toMatch(/^(root|0)(:|$)/);
+  });
 
-    it(`${dockerfile} exposes and health-checks the service's port, and copies only paths that exist`, () => {
-      const steps = instructions(dockerfile);
-      expect(steps.filter((s) => s.op === 'EXPOSE').map((s) => s.args)).toEqual([String(target.defaultPort)]);
-      const healthcheck = steps.find((s) => s.op === 'HEALTHCHECK')?.args;
-      expect(healthcheck).toContain('/health');
-      expect(healthcheck).toContain(target.portEnv);
-      expect(steps.some((s) => s.op === 'CMD')).toBe(true);
-      for (const copy of steps.filter((s) => s.op === 'COPY' && !s.args.includes('--from='))) {
-        const sources = copy.args
-          .split(/\s+/)
-          .filter((a) => !a.startsWith('--'))
-          .slice(0, -1);
-        for (const source of sources) expect(exists(source), `${dockerfile}: COPY ${source}`).toBe(true);
-      }
-    });
-  }
+  it('builds every service by its SERVICE argument, and runs its compiled JavaScript without tsx', () => {
+    const cases = steps.find((s) => s.op === 'RUN' && s.args.includes('case "$SERVICE"'))!.args;
+    for (const target of APPS) {
+      expect(cases, `SERVICE=${target.name}`).toContain(target.dir.startsWith('subgraphs/') ? 'subgraphs/$SERVICE' : target.dir);
+      expect(cases).toContain(target.name);
+    }
+    expect(finalStage.find((s) => s.op === 'CMD')?.args).toBe('["node", "dist/index.js"]');
+    expect(finalStage.some((s) => /\btsx\b/.test(s.args))).toBe(false);
+  });
+
+  it("health-checks /health, exposes the services' ports, and copies only paths that exist", () => {
+    const healthcheck = finalStage.find((s) => s.op === 'HEALTHCHECK')?.args;
+    expect(healthcheck).toContain('/health');
+    const exposed = finalStage.filter((s) => s.op === 'EXPOSE').flatMap((s) => s.args.split(/\s+/));
+    for (const target of APPS) expect(exposed).toContain(String(target.defaultPort));
+    for (const copy of steps.filter((s) => s.op === 'COPY' && !s.args.includes('--from='))) {
+      const sources = copy.args
+        .split(/\s+/)
+        .filter((a) => !a.startsWith('--'))
+        .slice(0, -1);
+      for (const source of sources) expect(exists(source), `Dockerfile: COPY ${source}`).toBe(true);
+    }
+  });
 
   it('.dockerignore keeps local state out of the build context', () => {
     const ignored = read('.dockerignore')

@@ -16,8 +16,9 @@ import { ServiceProcess, startStack, type ServiceName, freePort, freePorts } fro
 import { contractOperation, eventually, metric, post, run, type GraphQLResponse } from './client.js';
 import { TEST_ADMIN } from './fixtures.js';
 import { freshStorage } from './storage.js';
+import { SUBGRAPH_NAMES } from '@shop/service/services';
 
-const SUBGRAPHS = ['users', 'products', 'orders'] as const;
+const SUBGRAPHS = SUBGRAPH_NAMES;
 const SERVICES = ['router', ...SUBGRAPHS] as const;
 
 async function getJson(url: string): Promise<{ status: number; body: any }> {

@@ -1,9 +1,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { SUBGRAPH_NAMES } from '@shop/service/services';
 import postgres from 'postgres';
-
-const SUBGRAPHS = ['users', 'products', 'orders'] as const;
 
 /**
  * Fresh storage for a stack of test processes: a temporary DATA_DIR (PGlite), and with `TEST_POSTGRES_URL` (a
@@ -13,7 +12,7 @@ export async function freshStorage(label: string): Promise<{ env: Record<string,
   const dataDir = await mkdtemp(path.join(tmpdir(), `shop-${label}-`));
   const env: Record<string, string> = { DATA_DIR: dataDir };
   const serverUrl = process.env.TEST_POSTGRES_URL;
-  const databases = SUBGRAPHS.map((name) => ({ name, database: `shop_${label}_${name}_${Date.now().toString(36)}_${process.pid}` }));
+  const databases = SUBGRAPH_NAMES.map((name) => ({ name, database: `shop_${label}_${name}_${Date.now().toString(36)}_${process.pid}` }));
   if (serverUrl) {
     const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
     for (const { name, database } of databases) {

@@ -1,6 +1,6 @@
 import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLRequest, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
-import { metrics } from '@shop/kit';
+import { assertPatchedVersion, metrics } from '@shop/service';
 import { dedupeRepresentations, expandEntities } from './entity-dedupe.js';
 import { installCompiledResultShaping } from './result-shaping.js';
 import { subgraphTimeoutMs, unavailable } from './subgraph-failures.js';
@@ -93,6 +93,8 @@ export function subgraphsOf(supergraphSdl: string): { name: string; url: string 
 }
 
 export function createGateway(supergraph: SupergraphFile): ApolloGateway {
+  // SubgraphDataSource replaces the private sendRequest of this exact version.
+  assertPatchedVersion('@apollo/gateway', '2.14.4', import.meta.url);
   installCompiledResultShaping();
   return new ApolloGateway({
     supergraphSdl: supergraph,

@@ -2,10 +2,10 @@
 process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
 // Tracing patches modules as they load, so it starts before anything else is imported, and only when asked for.
 const tracing = process.env.OTEL_EXPORTER_OTLP_ENDPOINT
-  ? (await import('@shop/kit/tracing')).startTracing('router', { traceNewRequests: true })
+  ? (await import('@shop/service/tracing')).startTracing('router', { traceNewRequests: true })
   : undefined;
 
-const { listen, servicePort } = await import('@shop/kit');
+const { listen, servicePort } = await import('@shop/service');
 const { buildServer } = await import('./server.js');
 
 const { app } = await buildServer();

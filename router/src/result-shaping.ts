@@ -20,6 +20,7 @@ import {
   type Schema,
   type SelectionSet,
 } from '@apollo/federation-internals';
+import { assertPatchedVersion } from '@shop/service';
 import { Kind, type DocumentNode, type GraphQLError, type OperationDefinitionNode } from 'graphql';
 
 /**
@@ -438,6 +439,8 @@ export const rememberedOperationFromDocument: OperationFromDocument = (schema, d
 
 /** Swaps both into the gateway's modules (once per process; idempotent). */
 export function installCompiledResultShaping(): void {
+  assertPatchedVersion('@apollo/gateway', '2.14.4', import.meta.url);
+  assertPatchedVersion('@apollo/federation-internals', '2.14.4', import.meta.url);
   assert(typeof gatewayModules.resultShaping.computeResponse === 'function', '@apollo/gateway has no resultShaping.computeResponse');
   assert(typeof gatewayOperationFromDocument === 'function', '@apollo/federation-internals has no operationFromDocument');
   gatewayModules.resultShaping.computeResponse = compiledComputeResponse;

@@ -1,7 +1,8 @@
-import { createGraphQLService, createLogger, SANDBOX_ORIGIN } from '@shop/kit';
+import { createGraphQLService, createLogger, isProduction, SANDBOX_ORIGIN } from '@shop/service';
 import { createGateway, SUPERGRAPH_PATH, subgraphsOf, type RouterContext } from './gateway.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
 import { SupergraphFile } from './supergraph-file.js';
+import { trustProxySetting } from './trust-proxy.js';
 
 /** Checks that a subgraph answers a trivial query. */
 async function subgraphAnswers(url: string): Promise<true | string> {
@@ -32,11 +33,18 @@ export async function buildServer() {
   ];
   // Operation limits, all enforced here before any subgraph is called (docs/security.md).
   const limits = operationLimits();
+  if (isProduction && !process.env.ROUTER_SECRET) {
+    logger.warn(
+      'SECURITY: ROUTER_SECRET is not set. The subgraphs cannot tell the router from anyone else. Set the same ROUTER_SECRET on the router and every subgraph.',
+    );
+  }
   return createGraphQLService<RouterContext>({
     name: 'router',
     logger,
     gateway,
     corsOrigins,
+    // The client's address is the socket's unless TRUST_PROXY names the proxies in front of the router.
+    trustProxy: trustProxySetting(),
     parseOptions: { maxTokens: limits.tokens },
     validationRules: limitRules(limits),
     plugins: [costLimitPlugin<RouterContext>(limits)],

@@ -1,5 +1,5 @@
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
-import { createLogger, currentRequest, envInt, type Logger } from '@shop/kit';
+import { createLogger, currentRequest, envInt, type Logger } from '@shop/service';
 import { Kind, parse, type DocumentNode, type FieldNode, type SelectionSetNode } from 'graphql';
 
 type SubgraphResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { envInt } from '@shop/kit';
+import { envInt } from '@shop/service';
 
 /**
  * The router's HTTP client for subgraph fetches: node's http with keep-alive sockets, without the Fetch API

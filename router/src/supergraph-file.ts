@@ -2,7 +2,7 @@ import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
 import { Supergraph } from '@apollo/federation-internals';
 import type { SupergraphManager } from '@apollo/gateway';
-import type { Logger } from '@shop/kit';
+import type { Logger } from '@shop/service';
 
 /**
  * The supergraph file, watched: a changed file that builds is handed to the gateway, which swaps to it

@@ -15,7 +15,7 @@ const config: CodegenConfig = {
         mappers: {
           Order: '../db/schema.js#OrderRow',
           OrderItem: '../db/schema.js#OrderItemRow',
-          OrderConnection: '@shop/kit#Connection<OrderRow>',
+          OrderConnection: '@shop/subgraph#Connection<OrderRow>',
           ProductSales: '../db/orders-repository.js#SalesRow',
           User: '../resolvers/references.js#EntityReference',
           Product: '../resolvers/references.js#EntityReference',

@@ -13,7 +13,7 @@ const config: CodegenConfig = {
         contextType: '../context.js#Context',
         mappers: {
           Product: '../db/schema.js#ProductRow',
-          ProductConnection: '@shop/kit#Connection<ProductRow>',
+          ProductConnection: '@shop/subgraph#Connection<ProductRow>',
           StockReservation: '../db/reservations-repository.js#Reservation',
           ReservedLine: '../db/schema.js#ReservationLineRow',
         },

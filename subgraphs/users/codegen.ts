@@ -14,7 +14,7 @@ const config: CodegenConfig = {
         scalars: { DateTime: 'Date' },
         mappers: {
           User: '../db/schema.js#UserRow',
-          UserConnection: '@shop/kit#Connection<UserRow>',
+          UserConnection: '@shop/subgraph#Connection<UserRow>',
         },
       },
     },

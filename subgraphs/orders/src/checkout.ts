@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
-import { clientError, isUuid, type ErrorCode, type Logger, type Viewer } from '@shop/kit';
+import { clientError, type ErrorCode, type Logger } from '@shop/service';
+import { isUuid, type Viewer } from '@shop/subgraph';
 import { orderItems, orders, type OrderRow, type OrderState } from './db/schema.js';
 import type { OrdersDatabase } from './db/orders-repository.js';
 import { PaymentTimeoutError, type ChargeResult, type PaymentProvider } from './payments/sandbox-provider.js';

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { authenticate, isUuid, type Viewer } from '@shop/kit';
+import { authenticate, isUuid, type Viewer } from '@shop/subgraph';
 import type { FastifyRequest } from 'fastify';
 import type { Checkout } from './checkout.js';
 import {

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
-import { SERVICE_ROLE, currentRequest, envInt, signToken } from '@shop/kit';
+import { currentRequest, envInt } from '@shop/service';
+import { SERVICE_ROLE, signToken } from '@shop/subgraph';
 
 export interface ReservedLine {
   productId: string;

@@ -1,6 +1,6 @@
-import { envInt } from '@shop/kit';
-import { runInBackground } from '@shop/kit/db';
-import { buildSubgraphServer } from '@shop/kit/subgraph-server';
+import { envInt } from '@shop/service';
+import { runInBackground } from '@shop/subgraph';
+import { buildSubgraphServer } from '@shop/subgraph';
 import { Checkout } from './checkout.js';
 import { createContext } from './context.js';
 import * as tables from './db/schema.js';

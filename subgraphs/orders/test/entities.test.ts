@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { graphqlClient } from '@shop/kit/testing';
+import { graphqlClient } from '@shop/subgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -21,7 +21,7 @@ beforeAll(async () => {
   process.env.RECOVERY_INTERVAL_MS = '3600000';
   delete process.env.ORDERS_DATABASE_URL;
   const { buildServer } = await import('../src/server.js');
-  const { signToken } = await import('@shop/kit');
+  const { signToken } = await import('@shop/subgraph');
   server = await buildServer();
   graphql = graphqlClient(server.app);
   sign = (id, role) => signToken({ id, role });

@@ -1,4 +1,4 @@
-import { clientError } from '@shop/kit';
+import { clientError } from '@shop/service';
 
 /** The shop sells in one currency (`SHOP_CURRENCY`, default USD); order totals add up prices in it. */
 export const SHOP_CURRENCY = process.env.SHOP_CURRENCY ?? 'USD';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { graphqlClient } from '@shop/kit/testing';
+import { graphqlClient } from '@shop/subgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /**
@@ -19,7 +19,7 @@ beforeAll(async () => {
   process.env.DATA_DIR = dataDir;
   delete process.env.PRODUCTS_DATABASE_URL;
   const { buildServer } = await import('../src/server.js');
-  const { signToken } = await import('@shop/kit');
+  const { signToken } = await import('@shop/subgraph');
   server = await buildServer();
   graphql = graphqlClient(server.app);
   adminToken = await signToken({ id: '00000000-0000-4000-8000-000000000001', role: 'ADMIN' });

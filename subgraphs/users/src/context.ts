@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { authenticate, clientAddress, isUuid, type Viewer } from '@shop/kit';
+import { authenticate, clientAddress, isUuid, type Viewer } from '@shop/subgraph';
 import type { FastifyRequest } from 'fastify';
 import { findUsersByIds, type UsersDatabase } from './db/users-repository.js';
 import type { UserRow } from './db/schema.js';

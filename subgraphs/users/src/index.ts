@@ -1,7 +1,7 @@
 // Tracing patches modules as they load, so it starts before anything else is imported, and only when asked for.
-const tracing = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? (await import('@shop/kit/tracing')).startTracing('users') : undefined;
+const tracing = process.env.OTEL_EXPORTER_OTLP_ENDPOINT ? (await import('@shop/service/tracing')).startTracing('users') : undefined;
 
-const { listen, servicePort } = await import('@shop/kit');
+const { listen, servicePort } = await import('@shop/service');
 const { buildServer } = await import('./server.js');
 
 const { app } = await buildServer();

@@ -1,4 +1,4 @@
-import { clientError, envInt } from '@shop/kit';
+import { clientError, envInt } from '@shop/service';
 
 /**
  * Counts attempts per key in fixed windows, in this process's memory. One users process needs nothing more;

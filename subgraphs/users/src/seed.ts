@@ -1,6 +1,6 @@
 import { hashPassword } from './passwords.js';
 import { findUserByEmail, insertUser, setRoleAndPassword, type UsersDatabase } from './db/users-repository.js';
-import type { Logger } from '@shop/kit';
+import type { Logger } from '@shop/service';
 
 export const DEMO_CUSTOMER = { email: 'demo@shop.test', password: 'demo-password', name: 'Demo Customer' };
 

@@ -1,4 +1,4 @@
-import { buildSubgraphServer } from '@shop/kit/subgraph-server';
+import { buildSubgraphServer } from '@shop/subgraph';
 import { createContext } from './context.js';
 import * as tables from './db/schema.js';
 import { resolvers } from './resolvers/index.js';

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { graphqlClient } from '@shop/kit/testing';
+import { graphqlClient } from '@shop/subgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** The users subgraph in-process on its own embedded database, asked for `_entities` as the router asks. */

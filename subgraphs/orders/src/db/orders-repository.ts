@@ -1,5 +1,5 @@
 import { and, asc, count, countDistinct, desc, eq, getTableColumns, inArray, sql, sum } from 'drizzle-orm';
-import { preparedPerDatabase, preparedPerShape, type Database } from '@shop/kit/db';
+import { preparedPerDatabase, preparedPerShape, type Database } from '@shop/subgraph';
 import * as tables from './schema.js';
 import { orderItems, orders, type OrderItemRow, type OrderRow, type OrderState } from './schema.js';
 

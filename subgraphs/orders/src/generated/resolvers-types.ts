@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { OrderRow, OrderItemRow } from '../db/schema.js';
-import type { Connection } from '@shop/kit';
+import type { Connection } from '@shop/subgraph';
 import type { SalesRow } from '../db/orders-repository.js';
 import type { EntityReference } from '../resolvers/references.js';
 import type { Context } from '../context.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { envInt } from '@shop/kit';
+import { envInt } from '@shop/service';
 import { sandboxCharges } from '../db/schema.js';
 import type { OrdersDatabase } from '../db/orders-repository.js';
 

@@ -1,4 +1,4 @@
-import { requireViewer } from '@shop/kit';
+import { requireViewer } from '@shop/subgraph';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
 
 export const Mutation: MutationResolvers = {

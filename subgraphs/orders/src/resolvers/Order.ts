@@ -1,4 +1,5 @@
-import { ADMIN_ROLE, clientError, requireViewer, type Viewer } from '@shop/kit';
+import { clientError } from '@shop/service';
+import { ADMIN_ROLE, requireViewer, type Viewer } from '@shop/subgraph';
 import type { OrderRow } from '../db/schema.js';
 import type { OrderItemResolvers, OrderResolvers } from '../generated/resolvers-types.js';
 import { VISIBLE_STATES } from '../db/orders-repository.js';

@@ -1,4 +1,4 @@
-import { ADMIN_ROLE, requireRole } from '@shop/kit';
+import { ADMIN_ROLE, requireRole } from '@shop/subgraph';
 import type { ProductResolvers, ProductSalesResolvers } from '../generated/resolvers-types.js';
 import { SHOP_CURRENCY } from '../currency.js';
 

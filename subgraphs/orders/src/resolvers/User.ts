@@ -1,4 +1,5 @@
-import { ADMIN_ROLE, clientError, decodeCursor, encodeCursor, pageSize, requireViewer, toConnection } from '@shop/kit';
+import { clientError } from '@shop/service';
+import { ADMIN_ROLE, decodeCursor, encodeCursor, pageSize, requireViewer, toConnection } from '@shop/subgraph';
 import type { OrderRow } from '../db/schema.js';
 import type { UserResolvers } from '../generated/resolvers-types.js';
 

@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gte, ilike, lte, or, sql, type SQL } from 'drizzle-orm';
-import { preparedPerDatabase, preparedPerShape, type Database } from '@shop/kit/db';
+import { preparedPerDatabase, preparedPerShape, type Database } from '@shop/subgraph';
 import * as tables from './schema.js';
 import { products, type ProductRow } from './schema.js';
 

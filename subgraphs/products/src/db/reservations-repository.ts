@@ -1,5 +1,5 @@
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
-import { clientError } from '@shop/kit';
+import { clientError } from '@shop/service';
 import { products, reservationLines, stockReservations, type ReservationLineRow, type ReservationState } from './schema.js';
 import type { ProductsDatabase } from './products-repository.js';
 

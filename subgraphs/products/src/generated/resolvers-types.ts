@@ -1,6 +1,6 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { ProductRow, ReservationLineRow } from '../db/schema.js';
-import type { Connection } from '@shop/kit';
+import type { Connection } from '@shop/subgraph';
 import type { Reservation } from '../db/reservations-repository.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;

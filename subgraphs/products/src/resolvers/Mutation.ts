@@ -1,4 +1,5 @@
-import { ADMIN_ROLE, SERVICE_ROLE, boundedText, clientError, isUuid, positiveInt, requireRole } from '@shop/kit';
+import { clientError } from '@shop/service';
+import { ADMIN_ROLE, SERVICE_ROLE, boundedText, isUuid, positiveInt, requireRole } from '@shop/subgraph';
 import { addStock, insertProduct, updateProduct } from '../db/products-repository.js';
 import { commitStock, releaseStock, reserveStock } from '../db/reservations-repository.js';
 import type { MutationResolvers } from '../generated/resolvers-types.js';

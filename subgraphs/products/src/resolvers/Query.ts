@@ -1,4 +1,5 @@
-import { boundedText, clientError, decodeCursor, encodeCursor, pageSize, toConnection } from '@shop/kit';
+import { clientError } from '@shop/service';
+import { boundedText, decodeCursor, encodeCursor, pageSize, toConnection } from '@shop/subgraph';
 import { countProducts, findProductBySku, listProducts, sortKey, type ProductSort } from '../db/products-repository.js';
 import type { ProductRow } from '../db/schema.js';
 import type { QueryResolvers } from '../generated/resolvers-types.js';

@@ -1,5 +1,5 @@
 import { and, asc, count, eq, gt, or, sql } from 'drizzle-orm';
-import { preparedPerDatabase, type Database } from '@shop/kit/db';
+import { preparedPerDatabase, type Database } from '@shop/subgraph';
 import * as tables from './schema.js';
 import { users, type UserRow } from './schema.js';
 

@@ -1,4 +1,5 @@
-import { boundedText, clientError, signToken } from '@shop/kit';
+import { clientError } from '@shop/service';
+import { boundedText, signToken } from '@shop/subgraph';
 import { findUserByEmail, insertUser } from '../db/users-repository.js';
 import type { UserRow } from '../db/schema.js';
 import type { MutationResolvers } from '../generated/resolvers-types.js';

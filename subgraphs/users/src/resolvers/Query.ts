@@ -1,4 +1,4 @@
-import { ADMIN_ROLE, decodeCursor, encodeCursor, pageSize, requireRole, toConnection } from '@shop/kit';
+import { ADMIN_ROLE, decodeCursor, encodeCursor, pageSize, requireRole, toConnection } from '@shop/subgraph';
 import { countUsers, listUsers } from '../db/users-repository.js';
 import type { UserRow } from '../db/schema.js';
 import type { QueryResolvers } from '../generated/resolvers-types.js';

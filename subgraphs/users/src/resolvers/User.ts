@@ -1,4 +1,5 @@
-import { ADMIN_ROLE, clientError, requireViewer } from '@shop/kit';
+import { clientError } from '@shop/service';
+import { ADMIN_ROLE, requireViewer } from '@shop/subgraph';
 import type { UserResolvers } from '../generated/resolvers-types.js';
 
 export const User: UserResolvers = {

@@ -1,4 +1,4 @@
-import { DateTimeScalar } from '@shop/kit';
+import { DateTimeScalar } from '@shop/subgraph';
 import type { Resolvers } from '../generated/resolvers-types.js';
 import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';

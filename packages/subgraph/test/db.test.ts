@@ -12,7 +12,7 @@ import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '../src/db.js';
-import { metrics } from '../src/metrics.js';
+import { metrics } from '@shop/service';
 
 const SERVICE = 'kitprobe';
 
@@ -153,7 +153,7 @@ describe.each(drivers)('the database probe on $driver', ({ driver, poolSize }) =
 
     const spans = exporter.getFinishedSpans();
     const request = spans.find((s) => s.name === 'request')!;
-    const statements = spans.filter((s) => s.instrumentationScope.name === '@shop/kit/db');
+    const statements = spans.filter((s) => s.instrumentationScope.name === '@shop/subgraph');
     expect(statements).toHaveLength(1);
     const [statement] = statements;
     expect(statement!.name).toMatch(/^SELECT /);

@@ -1,4 +1,4 @@
-import { clientError } from './errors.js';
+import { clientError } from '@shop/service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

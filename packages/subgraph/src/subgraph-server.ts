@@ -1,7 +1,9 @@
 import type { BaseContext } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { createGraphQLService, isProduction, runReadinessChecks, type GraphQLService } from '@shop/service';
 import type { FastifyRequest } from 'fastify';
 import { openDatabase, type Database, type DatabaseHandle } from './db.js';
-import { createGraphQLService, type GraphQLService } from './http.js';
+import { requireRouterSecret } from './router-secret.js';
 import { subgraphSchema } from './subgraph.js';
 
 export interface SubgraphServerOptions<TSchema extends Record<string, unknown>, TContext extends BaseContext> {
@@ -22,7 +24,8 @@ export type SubgraphServer<TSchema extends Record<string, unknown>, TContext ext
 
 /**
  * A subgraph's server, without opening a port: its database opened and migrated, its SDL and resolvers served
- * by the kit's GraphQL service, ready while the database answers, and closed after in-flight requests drain.
+ * by the GraphQL service, answering only the router when ROUTER_SECRET is set, ready while the database answers
+ * and is migrated, and closed after in-flight requests drain.
  */
 export async function buildSubgraphServer<TSchema extends Record<string, unknown>, TContext extends BaseContext>(
   options: SubgraphServerOptions<TSchema, TContext>,
@@ -32,20 +35,29 @@ export async function buildSubgraphServer<TSchema extends Record<string, unknown
     schema: options.tables,
     migrationsFolder: new URL('drizzle', options.root).pathname,
   });
+  const routerSecret = process.env.ROUTER_SECRET;
   const service = await createGraphQLService<TContext>({
     name: options.name,
     schema: subgraphSchema(new URL('schema.graphql', options.root), options.resolvers),
     context: (request) => options.context(request, database.db),
-    readiness: async () => ({
-      database: await database.ping().then(
-        () => true as const,
-        (e: Error) => e.message,
-      ),
-    }),
+    readiness: () => runReadinessChecks(database.readiness),
+    // With ROUTER_SECRET set, a subgraph answers only callers that hold it.
+    graphqlOnRequest: routerSecret ? [requireRouterSecret(routerSecret)] : [],
+    plugins: [
+      // Both wrap every field resolver: inline traces for Apollo's usage reporting, cache hints for a router's
+      // entity cache. We use neither, and together they were a visible share of a subgraph's CPU in the bench.
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginCacheControlDisabled(),
+    ],
     onClose: async () => {
       options.onClose?.();
       await database.close();
     },
   });
+  if (isProduction && !routerSecret) {
+    service.logger.warn(
+      'SECURITY: ROUTER_SECRET is not set. This subgraph answers anyone who can reach it, _entities and _service included. Set the same ROUTER_SECRET on the router and every subgraph.',
+    );
+  }
   return { ...service, database };
 }

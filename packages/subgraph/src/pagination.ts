@@ -1,7 +1,4 @@
-import { clientError } from './errors.js';
-
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_PAGE_SIZE = 100;
+import { clientError, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '@shop/service';
 
 /** `first` defaults to 20 and is capped at 100; a negative one is a client mistake. */
 export function pageSize(first: number | null | undefined): number {

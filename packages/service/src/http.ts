@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import {
   ApolloServerPluginLandingPageLocalDefault,
   ApolloServerPluginLandingPageProductionDefault,
@@ -14,28 +13,32 @@ import Fastify, {
   type FastifyInstance,
   type FastifyReply,
   type FastifyRequest,
+  type FastifyServerOptions,
+  type onRequestHookHandler,
   type RouteHandlerMethod,
 } from 'fastify';
 import type { GraphQLSchema, ParseOptions, ValidationRule } from 'graphql';
 import { isProduction } from './env.js';
 import { maskUnexpectedErrors } from './errors.js';
 import { runInRequestScope } from './request-context.js';
-import { errorBody, requireRouterSecret, trustProxySetting } from './trust.js';
+import { errorBody } from './trust.js';
 import { graphqlMetricsPlugin } from './graphql-metrics.js';
 import { createLogger, type Logger } from './logger.js';
 import { registry } from './metrics.js';
 
 export { currentRequest, type RequestScope } from './request-context.js';
-export { CLIENT_IP_HEADER, ROUTER_SECRET_HEADER, clientAddress, secretMatches } from './trust.js';
 
+/** One readiness check: `true`, or what is wrong. */
+export type ReadinessCheck = () => Promise<true | string>;
 /** What /ready reports: each named check is `true` or says what is wrong. */
 export type ReadinessChecks = Record<string, true | string>;
 
-/** Checks that parts of the process add to its /ready, besides the service's own: `migrations`, by openDatabase. */
-const processChecks = new Map<string, () => Promise<true | string>>();
-
-export function addReadinessCheck(name: string, check: () => Promise<true | string>): void {
-  processChecks.set(name, check);
+/** Runs named checks side by side; a check that throws reports its message. */
+export async function runReadinessChecks(checks: Record<string, ReadinessCheck>): Promise<ReadinessChecks> {
+  const results = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => [name, await check().catch((error: Error) => error.message)] as const),
+  );
+  return Object.fromEntries(results);
 }
 
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -48,8 +51,13 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
   schema?: GraphQLSchema;
   gateway?: GatewayInterface;
   context: (request: FastifyRequest) => Promise<TContext>;
+  /** Named checks behind /ready; the service is ready when every one is `true`. */
   readiness: () => Promise<ReadinessChecks>;
   plugins?: ApolloServerPlugin<TContext>[];
+  /** Hooks run before a /graphql request is read (a subgraph's router-secret check). */
+  graphqlOnRequest?: onRequestHookHandler[];
+  /** fastify's trustProxy: which proxies may name the client in X-Forwarded-For (only the router faces clients). */
+  trustProxy?: FastifyServerOptions['trustProxy'];
   /** Origins allowed by CORS; only the router faces browsers. */
   corsOrigins?: string[];
   /** Extra validation rules (the router's operation limits), run once per distinct document. */
@@ -85,8 +93,8 @@ export async function createGraphQLService<TContext extends BaseContext>(
     // Longer than any client's idle socket time, so a reused keep-alive socket is never closed under a request.
     keepAliveTimeout: 75_000,
     forceCloseConnections: 'idle',
-    // The client's address is the socket's unless TRUST_PROXY names the proxies in front of us.
-    trustProxy: trustProxySetting(),
+    // The client's address is the socket's unless the service names the proxies in front of it.
+    trustProxy: options.trustProxy ?? false,
   });
   // While closing, a response that finishes also closes its connection: idle keep-alive sockets are closed when
   // close() starts, but one busy then would stay open for keepAliveTimeout and hold the exit until its deadline.
@@ -113,16 +121,6 @@ export async function createGraphQLService<TContext extends BaseContext>(
     return reply.code(status).type('application/json; charset=utf-8').send(errorBody(code, message));
   });
 
-  const subgraph = !options.gateway;
-  const routerSecret = process.env.ROUTER_SECRET;
-  if (isProduction && !routerSecret) {
-    logger.warn(
-      subgraph
-        ? 'SECURITY: ROUTER_SECRET is not set. This subgraph answers anyone who can reach it, _entities and _service included. Set the same ROUTER_SECRET on the router and every subgraph.'
-        : 'SECURITY: ROUTER_SECRET is not set. The subgraphs cannot tell the router from anyone else. Set the same ROUTER_SECRET on the router and every subgraph.',
-    );
-  }
-
   if (options.corsOrigins) {
     await app.register(cors, { origin: options.corsOrigins, credentials: true, maxAge: 600 });
   }
@@ -139,9 +137,6 @@ export async function createGraphQLService<TContext extends BaseContext>(
     plugins: [
       fastifyApolloDrainPlugin(app),
       graphqlMetricsPlugin<TContext>(),
-      // Both wrap every field resolver of a subgraph: inline traces for Apollo's usage reporting, cache hints
-      // for a router's entity cache. We use neither, and together they were 3% of a subgraph's CPU in the bench.
-      ...(options.schema ? [ApolloServerPluginInlineTraceDisabled(), ApolloServerPluginCacheControlDisabled()] : []),
       isProduction
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
@@ -155,11 +150,7 @@ export async function createGraphQLService<TContext extends BaseContext>(
   app.route({
     url: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
-    onRequest: [
-      // With ROUTER_SECRET set, a subgraph answers only callers that hold it.
-      ...(subgraph && routerSecret ? [requireRouterSecret(routerSecret)] : []),
-      onlyJsonBodies,
-    ],
+    onRequest: [...(options.graphqlOnRequest ?? []), onlyJsonBodies],
     // Everything the request runs (formatError, subgraph fetches) logs under its request id.
     handler(request, reply) {
       return runInRequestScope({ id: request.id, log: request.log as unknown as Logger }, () => handler.call(this, request, reply));
@@ -167,11 +158,7 @@ export async function createGraphQLService<TContext extends BaseContext>(
   });
   app.get('/health', async () => ({ status: 'ok' }));
   app.get('/ready', async (_request, reply) => {
-    const [own, added] = await Promise.all([
-      options.readiness().catch((error: Error): ReadinessChecks => ({ readiness: error.message })),
-      Promise.all([...processChecks].map(async ([name, check]) => [name, await check()] as const)),
-    ]);
-    const checks: ReadinessChecks = { ...own, ...Object.fromEntries(added) };
+    const checks = await options.readiness().catch((error: Error): ReadinessChecks => ({ readiness: error.message }));
     const ready = Object.values(checks).every((check) => check === true);
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });

@@ -2,8 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import { dataDir, isProduction } from './env.js';
-import { clientError } from './errors.js';
+import { clientError, dataDir, isProduction } from '@shop/service';
 
 const ISSUER = 'federated-shop';
 const ALGORITHM = 'HS256';

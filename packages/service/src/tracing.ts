@@ -5,7 +5,7 @@
  *
  * A trace follows a client request from the router's HTTP server span, through its query plan (the gateway's
  * own `gateway.*` spans) and its fetches, into each subgraph's HTTP server span and GraphQL execution, down to
- * each SQL statement (`@shop/kit/db` opens those spans). Spans go in batches over OTLP http/protobuf to
+ * each SQL statement (`@shop/subgraph` opens those spans). Spans go in batches over OTLP http/protobuf to
  * `${OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces`; the exporter reads the standard `OTEL_EXPORTER_OTLP_*` variables
  * (headers, timeout, a traces-only endpoint) itself. `OTEL_SERVICE_NAME` and `OTEL_RESOURCE_ATTRIBUTES`
  * override the resource.

@@ -1,0 +1,74 @@
+# syntax=docker/dockerfile:1
+#
+# One image per service, from the repository root (an npm workspaces monorepo):
+#   docker build --build-arg SERVICE=router -t federated-shop/router .
+#   SERVICE is router, users, products or orders.
+#
+# The image runs compiled JavaScript (`npm run build`: the service and the workspace packages it imports,
+# bundled by esbuild) on a supported Node LTS, with only the production dependencies of that service.
+
+ARG NODE_IMAGE=node:22-slim
+
+# ---- base: the service's name and directory -----------------------------------------------------------------
+FROM ${NODE_IMAGE} AS base
+ARG SERVICE
+RUN case "$SERVICE" in \
+      router) echo router ;; \
+      users|products|orders) echo "subgraphs/$SERVICE" ;; \
+      *) echo "Build with --build-arg SERVICE=router|users|products|orders (got '$SERVICE')" >&2; exit 1 ;; \
+    esac > /service-dir
+WORKDIR /app
+
+# ---- manifests: every workspace's package.json, so npm ci sees the whole lockfile's workspaces -------------
+FROM base AS manifests
+COPY package.json package-lock.json ./
+COPY packages/service/package.json packages/service/
+COPY packages/subgraph/package.json packages/subgraph/
+COPY router/package.json router/
+COPY subgraphs/users/package.json subgraphs/users/
+COPY subgraphs/products/package.json subgraphs/products/
+COPY subgraphs/orders/package.json subgraphs/orders/
+COPY schema/package.json schema/
+COPY storefront/package.json storefront/
+
+# ---- deps: the service's production dependencies (and the shared packages'), exactly as locked ------------
+FROM manifests AS deps
+# No dependency needs an install script (native ones ship prebuilt binaries as optional packages).
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --workspace="$(cat /service-dir)" --include-workspace-root=false \
+      --omit=dev --ignore-scripts --no-audit --no-fund
+
+# ---- build: the whole workspace's dev tools, then the bundle; this stage is thrown away --------------------
+FROM manifests AS build
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --ignore-scripts --no-audit --no-fund
+COPY packages packages
+COPY router router
+COPY subgraphs subgraphs
+COPY scripts scripts
+COPY schema schema
+COPY tsconfig.json ./
+# The runtime tree: the bundle, and what it reads next to itself (a subgraph's schema.graphql and drizzle/
+# migrations, the router's committed supergraph; SUPERGRAPH_PATH overrides that).
+RUN node_modules/.bin/tsx scripts/build.ts --service "$SERVICE" \
+ && dir="$(cat /service-dir)" && mkdir -p "/out/$dir" \
+ && cp -r "$dir/package.json" "$dir/dist" "/out/$dir/" \
+ && if [ -f "$dir/schema.graphql" ]; then cp -r "$dir/schema.graphql" "$dir/drizzle" "/out/$dir/"; fi \
+ && if [ "$SERVICE" = router ]; then mkdir -p /out/schema && cp schema/supergraph.graphql /out/schema/; fi \
+ && node_modules/.bin/tsx -e "import('@shop/service/services').then((m) => console.log(m.SERVICES['$SERVICE'].port))" > "/out/$dir/dist/port" \
+ && ln -s "/app/$dir" /out/service
+
+# ---- runtime ------------------------------------------------------------------------------------------------
+FROM base AS runtime
+ENV NODE_ENV=production
+COPY --from=deps /app/node_modules node_modules
+COPY --from=build /out ./
+WORKDIR /app/service
+# The `node` user (uid 1000) comes with the official image.
+USER node
+# The service's port is its default (dist/port) unless <NAME>_PORT or PORT says otherwise.
+EXPOSE 4000 4001 4002 4003
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "const port = process.env.PORT || require('fs').readFileSync('dist/port', 'utf8').trim(); fetch('http://127.0.0.1:' + port + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Node as PID 1 is fine: each service handles SIGTERM itself (drain in-flight requests, exit 0).
+CMD ["node", "dist/index.js"]
