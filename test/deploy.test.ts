@@ -435,6 +435,17 @@ describe('the storefront in docker-compose', () => {
     expect(composeEnv(services.router!).CORS_ORIGINS!.split(',')).toContain(`http://localhost:${hostPort}`);
   });
 
+  it("both Dockerfiles copy every workspace's package.json before npm ci, which refuses a lockfile it cannot match", () => {
+    const workspaces = (JSON.parse(read('package.json')) as { workspaces: string[] }).workspaces;
+    for (const dockerfile of ['Dockerfile', 'storefront/Dockerfile']) {
+      const copied = instructions(dockerfile)
+        .filter((s) => s.op === 'COPY' && s.args.includes('package.json'))
+        .flatMap((s) => s.args.split(/\s+/).slice(0, -1));
+      for (const workspace of workspaces)
+        expect(copied, `${dockerfile} copies ${workspace}/package.json`).toContain(`${workspace}/package.json`);
+    }
+  });
+
   it('storefront/Dockerfile is multi-stage, runs as a non-root user, and copies only paths that exist', () => {
     const steps = instructions('storefront/Dockerfile');
     expect(steps.filter((s) => s.op === 'FROM').length).toBeGreaterThanOrEqual(2);
