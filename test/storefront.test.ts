@@ -10,6 +10,7 @@ import { freePort, freePorts, startStack, type ServiceProcess } from '../scripts
 import { buildStorefrontServer } from '../storefront/server/server.js';
 import { DEMO_CUSTOMER } from '../subgraphs/users/src/seed.js';
 import { contractOperation, post } from './client.js';
+import { TEST_ADMIN } from './fixtures.js';
 import { freshStorage } from './storage.js';
 
 /**
@@ -75,6 +76,8 @@ describe('the storefront in a browser', () => {
     const env = {
       ...storage.env,
       SEED_DEMO: 'true',
+      ADMIN_EMAIL: TEST_ADMIN.email,
+      ADMIN_PASSWORD: TEST_ADMIN.password,
       CORS_ORIGINS: base,
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
       NODE_ENV: 'test',
@@ -181,7 +184,7 @@ describe('the storefront in a browser', () => {
     expect(await page.getByRole('link', { name: 'Sign in' }).count()).toBe(0);
   });
 
-  it('adds to the cart, places the order and pays it with tok_visa', async () => {
+  it('adds to the cart, places the order, and pays it: tok_chargeDeclined is declined in words, tok_visa makes it PAID', async () => {
     await page.getByRole('link', { name: 'Federated Shop' }).click();
     await page.getByRole('textbox', { name: 'Search' }).fill('wool');
     await page.getByRole('textbox', { name: 'Search' }).press('Enter');
@@ -203,6 +206,11 @@ describe('the storefront in a browser', () => {
     );
     expect(placed.order).toMatchObject({ status: 'PENDING', items: [{ quantity: 1, product: { name: 'Wool Socks (3 pairs)' } }] });
 
+    await page.getByRole('radio', { name: /tok_chargeDeclined/ }).check();
+    await page.getByRole('button', { name: /^Pay / }).click();
+    await page.getByRole('alert').filter({ hasText: 'Your card was declined' }).waitFor();
+    expect(await page.getByText('PENDING', { exact: true }).count()).toBe(1);
+
     await page.getByRole('radio', { name: /tok_visa/ }).check();
     await page.getByRole('button', { name: /^Pay / }).click();
     await page.getByText('PAID', { exact: true }).waitFor();
@@ -210,6 +218,46 @@ describe('the storefront in a browser', () => {
     await page.getByText('PAID', { exact: true }).waitFor();
     const paid = await api<{ order: { status: string } }>('OrderDetail', { id: orderId }, login.token);
     expect(paid.order.status).toBe('PAID');
+  });
+
+  it('lets an admin read the sales report, and create, update and restock a product', async () => {
+    await page.goto(base);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('link', { name: 'Sign in' }).click();
+    await page.getByLabel('Email').fill(TEST_ADMIN.email);
+    await page.getByLabel('Password').fill(TEST_ADMIN.password);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Admin' }).click();
+    // The customer's paid socks are in the report: one unit, one order.
+    const { products } = await api<{ products: { edges: { node: { sku: string; price: { amount: number } } }[] } }>('Catalogue', {
+      filter: { search: 'Wool Socks' },
+    });
+    const { sku: socksSku, price } = products.edges[0]!.node;
+    const socks = page.getByRole('row').filter({ has: page.getByRole('link', { name: 'Edit Wool Socks (3 pairs)' }) });
+    const revenue = `$${(price.amount / 100).toFixed(2)}`;
+    await expect.poll(() => socks.getByRole('cell').allInnerTexts()).toEqual(['Wool Socks (3 pairs)', socksSku, '1', '1', revenue]);
+
+    await page.getByRole('link', { name: 'New product' }).click();
+    const sku = `LAMP-${Date.now()}`;
+    await page.getByLabel('SKU').fill(sku);
+    await page.getByLabel('Stock').fill('3');
+    await page.getByLabel('Name').fill('Reading Lamp');
+    await page.getByLabel('Description').fill('A lamp for the browser test');
+    await page.getByLabel('Category').fill('lighting');
+    await page.getByLabel('Price').fill('12.50');
+    await page.getByRole('button', { name: 'Create product' }).click();
+    await page.getByText('Product created.').waitFor();
+    const id = page.url().split('/').at(-1)!;
+
+    await page.getByLabel('Price').fill('15');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Changes saved.').waitFor();
+    await page.getByLabel('Units to add').fill('4');
+    await page.getByRole('button', { name: 'Restock' }).click();
+    await page.getByText('7 in stock', { exact: true }).waitFor();
+
+    const { product } = await api<{ product: Record<string, unknown> }>('ProductPage', { id });
+    expect(product).toMatchObject({ sku, name: 'Reading Lamp', category: 'lighting', stock: 7, price: { amount: 1500, currency: 'USD' } });
   });
 
   it('fits a phone screen', async () => {
