@@ -19,9 +19,8 @@ export interface Cart {
   attemptKey?: string;
 }
 
-/** The router's limits on one order. */
+/** The router's limit on one line of an order. */
 export const MAX_QUANTITY = 1000;
-const MAX_LINES = 50;
 
 const cart = storedValue<Cart>('shop.cart', { lines: [] }, (raw) => {
   const lines = (raw as Cart | null)?.lines;
@@ -54,7 +53,7 @@ export function addToCart(product: Omit<CartLine, 'quantity'>, quantity = 1): vo
   const existing = lines.find((line) => line.productId === product.productId);
   if (existing) {
     setLines(lines.map((line) => (line === existing ? { ...line, quantity: clampQuantity(line.quantity + quantity) } : line)));
-  } else if (lines.length < MAX_LINES) {
+  } else {
     setLines([...lines, { ...product, quantity: clampQuantity(quantity) }]);
   }
 }

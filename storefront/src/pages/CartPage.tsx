@@ -96,7 +96,8 @@ function CartItem({ line }: { line: CartLine }) {
           min={1}
           max={MAX_QUANTITY}
           value={quantity}
-          onChange={(event) => setQuantity(productId, Number(event.target.value) || 1)}
+          // A field being cleared to type a new number keeps the line as it is.
+          onChange={(event) => event.target.valueAsNumber >= 1 && setQuantity(productId, event.target.valueAsNumber)}
         />
       </label>
       <span className="cart-line-total">{formatMoney({ ...price, amount: price.amount * quantity })}</span>

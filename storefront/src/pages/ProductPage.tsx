@@ -54,7 +54,7 @@ export function ProductPage() {
               max={Math.min(stock, MAX_QUANTITY)}
               value={quantity}
               disabled={!inStock}
-              onChange={(event) => setQuantity(Math.max(1, Number(event.target.value) || 1))}
+              onChange={(event) => event.target.valueAsNumber >= 1 && setQuantity(Math.round(event.target.valueAsNumber))}
             />
           </label>
           <button type="button" disabled={!inStock || quantity > stock} onClick={add}>
