@@ -1,11 +1,10 @@
-import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { ApolloGateway, RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions, type SupergraphManager } from '@apollo/gateway';
 import type { GatewayGraphQLRequest, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { assertPatchedVersion, metrics } from '@shop/service';
 import { dedupeRepresentations, expandEntities } from './entity-dedupe.js';
 import { installCompiledResultShaping } from './result-shaping.js';
 import { subgraphTimeoutMs, unavailable } from './subgraph-failures.js';
 import { postJson, SubgraphClosingError, withRetries } from './subgraph-http.js';
-import type { SupergraphFile } from './supergraph-file.js';
 
 /** What the router passes from the client request to every subgraph fetch. */
 export interface RouterContext {
@@ -28,6 +27,7 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   constructor(
     readonly serviceName: string,
     url: string,
+    private readonly post: typeof postJson,
     private readonly timeoutMs = subgraphTimeoutMs(),
   ) {
     super({ url });
@@ -47,7 +47,7 @@ class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     const headers = Object.fromEntries(target.headers);
     const isMutation = /^\s*mutation\b/.test(payload.query ?? '');
     const send = async () => {
-      const answer = await postJson(target.url, headers, body, this.timeoutMs);
+      const answer = await this.post(target.url, headers, body, this.timeoutMs);
       if (answer.status === 503) throw new SubgraphClosingError(`${this.serviceName} is shutting down`);
       return answer;
     };
@@ -92,12 +92,16 @@ export function subgraphsOf(supergraphSdl: string): { name: string; url: string 
   return [...graphs].map(([, name, url]) => ({ name: name!, url: subgraphUrl(name!, url) }));
 }
 
-export function createGateway(supergraph: SupergraphFile): ApolloGateway {
+/**
+ * The router's gateway over a supergraph (the watched file, or SDL). `post` is the HTTP exchange with a
+ * subgraph; router/test/result-shaping.test.ts answers it in memory to run this gateway against a stock one.
+ */
+export function createGateway(supergraph: SupergraphManager | string, post: typeof postJson = postJson): ApolloGateway {
   // SubgraphDataSource replaces the private sendRequest of this exact version.
   assertPatchedVersion('@apollo/gateway', '2.14.4', import.meta.url);
   installCompiledResultShaping();
   return new ApolloGateway({
     supergraphSdl: supergraph,
-    buildService: ({ name, url }) => new SubgraphDataSource(name, subgraphUrl(name, url)),
+    buildService: ({ name, url }) => new SubgraphDataSource(name, subgraphUrl(name, url), post),
   });
 }

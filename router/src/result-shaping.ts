@@ -35,8 +35,9 @@ import { Kind, type DocumentNode, type GraphQLError, type OperationDefinitionNod
  * This module keeps computeResponse's algorithm, line for line, but runs it over a plain tree built once per
  * operation: directives, response names, types and leaf checks are looked up when the tree is built. The
  * Operation is rebuilt only when the document is new (Apollo Server hands the gateway the same parsed document
- * for the same query), so the tree is found in a WeakMap. test/result-shaping.test.ts compares this with the
- * gateway's own computeResponse on every contract operation over generated data, invalid values included.
+ * for the same query), so the tree is found in a WeakMap. router/test/result-shaping.test.ts compares this with
+ * the gateway's own computeResponse, and the router's whole execution with a stock gateway's, over generated
+ * operations on several supergraphs and generated data, invalid values included.
  *
  * Both are swapped in on the gateway's own CommonJS modules, which it calls through their exports objects:
  * the versions are pinned (2.14.x) and `installCompiledResultShaping` checks that both are still there.
@@ -97,9 +98,10 @@ interface CompiledOperation {
   rootType: CompositeType;
   selections: CompiledSelection[];
   /**
-   * A response object. computeResponse makes them with a null prototype, so that no alias can set one; V8 keeps
-   * those as hash tables, slower to fill and to serialize. An operation that has no `__proto__` alias gets
-   * plain objects, which share their shape.
+   * A response object. computeResponse makes them with a null prototype: reading `output[name]` then never finds
+   * an inherited member (`constructor`, `toString`...) and writing `__proto__` never sets a prototype. V8 keeps
+   * those as hash tables, slower to fill and to serialize, so an operation none of whose response names a plain
+   * object inherits gets plain objects, which share their shape.
    */
   newObject: () => Record<string, unknown>;
   /** Variables with defaults, merged under the request's only when a @skip/@include reads one. */
@@ -153,9 +155,10 @@ function conditionsOf(schema: Schema, element: { appliedDirectivesOf(definition:
   return conditions.length > 0 ? conditions : null;
 }
 
-function hasProtoAlias(selections: CompiledSelection[]): boolean {
+/** Whether a response name is also a member every plain object inherits, such as `constructor` or `__proto__`. */
+function hasInheritedResponseName(selections: CompiledSelection[]): boolean {
   return selections.some(
-    (s) => (s.kind === 'field' && s.responseName === '__proto__') || (s.children !== null && hasProtoAlias(s.children)),
+    (s) => (s.kind === 'field' && s.responseName in Object.prototype) || (s.children !== null && hasInheritedResponseName(s.children)),
   );
 }
 
@@ -191,7 +194,7 @@ function compile(operation: Operation): CompiledOperation {
   return {
     rootType: schema.schemaDefinition.rootType(operation.rootKind)!,
     selections,
-    newObject: hasProtoAlias(selections) ? () => Object.create(null) : () => ({}),
+    newObject: hasInheritedResponseName(selections) ? () => Object.create(null) : () => ({}),
     defaultedVariables: operation.collectDefaultedVariableValues(),
     typeNamed: (name) => {
       if (!types.has(name)) types.set(name, schema.type(name));
@@ -445,4 +448,10 @@ export function installCompiledResultShaping(): void {
   assert(typeof gatewayOperationFromDocument === 'function', '@apollo/federation-internals has no operationFromDocument');
   gatewayModules.resultShaping.computeResponse = compiledComputeResponse;
   gatewayModules.operations.operationFromDocument = rememberedOperationFromDocument;
+}
+
+/** Puts the gateway's own two back, so that the differential test can run a stock gateway in the same process. */
+export function uninstallCompiledResultShaping(): void {
+  gatewayModules.resultShaping.computeResponse = gatewayComputeResponse;
+  gatewayModules.operations.operationFromDocument = gatewayOperationFromDocument;
 }
