@@ -29,6 +29,7 @@ COPY subgraphs/users/package.json subgraphs/users/
 COPY subgraphs/products/package.json subgraphs/products/
 COPY subgraphs/orders/package.json subgraphs/orders/
 COPY schema/package.json schema/
+COPY storefront/package.json storefront/
 
 # ---- deps: the service's production dependencies (and the shared packages'), exactly as locked ------------
 FROM manifests AS deps

@@ -70,6 +70,11 @@ export default tseslint.config(
               from: ['./subgraphs', './packages/subgraph', './scripts', './test', './bench'],
               message: 'The router imports @shop/service and its own files only.',
             },
+            {
+              target: './storefront',
+              from: ['./subgraphs', './packages', './router', './scripts', './test', './bench'],
+              message: 'The storefront knows the shop through the contract and the persisted-query manifest only.',
+            },
           ],
         },
       ],

@@ -17,6 +17,7 @@ export default defineConfig({
             'router/test/**/*.test.ts',
             'schema/test/**/*.test.ts',
             'subgraphs/*/test/**/*.test.ts',
+            'storefront/test/**/*.test.ts',
             'test/unit/**/*.test.ts',
           ],
           testTimeout: 30_000,

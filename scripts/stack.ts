@@ -142,7 +142,7 @@ export async function startStack(
 }
 
 /** Whether something accepts connections on a local port. */
-function listening(port: number): Promise<boolean> {
+export function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: '127.0.0.1' });
     socket.once('connect', () => {

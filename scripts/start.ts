@@ -1,13 +1,20 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { buildStorefrontServer } from '../storefront/server/server.js';
 import { DEMO_CUSTOMER } from '../subgraphs/users/src/seed.js';
 import { SERVICE_NAMES, SERVICES, portVariable, type ServiceName } from '@shop/service/services';
 import { seedDemoOrders } from './demo-orders.js';
-import { startStack } from './stack.js';
+import { listening, startStack } from './stack.js';
 
 /**
  * `npm start`: the whole shop as four processes on the embedded database (or PostgreSQL where
- * `<NAME>_DATABASE_URL` is set), with a demo catalogue, a demo customer with a few orders, and a demo admin.
+ * `<NAME>_DATABASE_URL` is set), with a demo catalogue, a demo customer with a few orders and a demo admin, and the
+ * storefront.
  */
+const storefrontPort = Number(process.env.STOREFRONT_PORT ?? 3000);
 const env = {
+  // The storefront's page calls the router from its own origin, by either name of this machine.
+  CORS_ORIGINS: process.env.CORS_ORIGINS ?? `http://localhost:${storefrontPort},http://127.0.0.1:${storefrontPort}`,
   SEED_DEMO: process.env.SEED_DEMO ?? 'true',
   ADMIN_EMAIL: process.env.ADMIN_EMAIL ?? 'admin@shop.test',
   ADMIN_PASSWORD: process.env.ADMIN_PASSWORD ?? 'admin-password',
@@ -20,9 +27,33 @@ const portsOf = (kind: 'port' | 'opsPort') =>
   >;
 const ports = portsOf('port');
 
+// Like the services' ports: a stranger on the storefront's port stops the start, before anything is built.
+if (await listening(storefrontPort)) {
+  console.error(
+    `Port ${storefrontPort} (STOREFRONT_PORT of the storefront) is already in use by another process: stop it, or set STOREFRONT_PORT.`,
+  );
+  process.exit(1);
+}
+
+console.log('Building the storefront...');
+execFileSync('npm', ['run', 'build', '-w', 'storefront'], { stdio: 'inherit' });
+
 console.log('Starting users, products, orders and the router (the first start creates the databases)...');
 const stack = await startStack(env, ports, true, portsOf('opsPort')).catch((error: Error) => {
   console.error(error.message);
+  process.exit(1);
+});
+const storefront = await buildStorefrontServer({
+  distDir: fileURLToPath(new URL('../storefront/dist', import.meta.url)),
+  routerUrl: `http://localhost:${ports.router}/graphql`,
+});
+await storefront.listen({ port: storefrontPort, host: process.env.HOST ?? '0.0.0.0' }).catch(async (error: NodeJS.ErrnoException) => {
+  console.error(
+    error.code === 'EADDRINUSE'
+      ? `Port ${storefrontPort} (STOREFRONT_PORT of the storefront) is already in use by another process: stop it, or set STOREFRONT_PORT.`
+      : `The storefront did not start: ${error.message}`,
+  );
+  await Promise.all(Object.values(stack).map((service) => service.stop('SIGTERM')));
   process.exit(1);
 });
 
@@ -33,7 +64,8 @@ if (env.SEED_DEMO === 'true') {
 }
 
 console.log(`
-The shop is up. Open http://localhost:${ports.router}/graphql in a browser for Apollo Sandbox.
+The shop is up. Open http://localhost:${storefrontPort} for the storefront, and
+http://localhost:${ports.router}/graphql for Apollo Sandbox.
 
   customer: ${DEMO_CUSTOMER.email} / ${DEMO_CUSTOMER.password}
   admin:    ${env.ADMIN_EMAIL} / ${env.ADMIN_PASSWORD}
@@ -46,7 +78,7 @@ const stopAll = async () => {
   if (stopping) return;
   stopping = true;
   console.log('\nStopping...');
-  await Promise.all(Object.values(stack).map((service) => service.stop('SIGTERM')));
+  await Promise.all([storefront.close(), ...Object.values(stack).map((service) => service.stop('SIGTERM'))]);
   process.exit(0);
 };
 process.on('SIGINT', stopAll);

@@ -401,6 +401,53 @@ describe('the Dockerfile', () => {
   });
 });
 
+// ---- the storefront ---------------------------------------------------------------------------------------
+
+describe('the storefront in docker-compose', () => {
+  const storefront = services.storefront!;
+  const env = composeEnv(storefront);
+  const [hostPort, containerPort] = String(storefront.ports[0]).split(':');
+  const server = read('storefront/server/index.ts');
+
+  it('is built from storefront/Dockerfile and health-checked on the port its server listens on', () => {
+    expect(buildOf(storefront)).toEqual({ context: '.', dockerfile: 'storefront/Dockerfile' });
+    const defaultPort = /process\.env\.STOREFRONT_PORT \?\? (\d+)/.exec(server)![1];
+    expect(containerPort).toBe(env.STOREFRONT_PORT || defaultPort);
+    expect([storefront.healthcheck.test].flat().join(' ')).toContain(`127.0.0.1:${containerPort}/health`);
+  });
+
+  it('sends browsers to the published port of the router, which allows the published origin of the storefront', () => {
+    for (const name of Object.keys(env))
+      expect(name === 'NODE_ENV' || server.includes(`process.env.${name}`), `storefront reads ${name}`).toBe(true);
+    const routerHostPort = String(services.router!.ports[0]).split(':')[0];
+    expect(new URL(env.PUBLIC_ROUTER_URL!)).toMatchObject({ hostname: 'localhost', port: routerHostPort, pathname: '/graphql' });
+    expect(composeEnv(services.router!).CORS_ORIGINS!.split(',')).toContain(`http://localhost:${hostPort}`);
+  });
+
+  it("both Dockerfiles copy every workspace's package.json before npm ci, which refuses a lockfile it cannot match", () => {
+    const workspaces = (JSON.parse(read('package.json')) as { workspaces: string[] }).workspaces;
+    for (const dockerfile of ['Dockerfile', 'storefront/Dockerfile']) {
+      const copied = instructions(dockerfile)
+        .filter((s) => s.op === 'COPY' && s.args.includes('package.json'))
+        .flatMap((s) => s.args.split(/\s+/).slice(0, -1));
+      for (const workspace of workspaces)
+        expect(copied, `${dockerfile} copies ${workspace}/package.json`).toContain(`${workspace}/package.json`);
+    }
+  });
+
+  it('storefront/Dockerfile is multi-stage, runs as a non-root user, and copies only paths that exist', () => {
+    const steps = instructions('storefront/Dockerfile');
+    expect(steps.filter((s) => s.op === 'FROM').length).toBeGreaterThanOrEqual(2);
+    const install = steps.find((s) => s.op === 'RUN' && /\bnpm ci\b/.test(s.args) && s.args.includes('--omit=dev'));
+    expect(install?.args).toContain('--workspace=storefront');
+    expect(steps.filter((s) => s.op === 'USER').at(-1)?.args).toBe('node');
+    expect(steps.filter((s) => s.op === 'EXPOSE').map((s) => s.args)).toEqual([containerPort]);
+    for (const copy of steps.filter((s) => s.op === 'COPY' && !s.args.includes('--from='))) {
+      for (const source of copy.args.split(/\s+/).slice(0, -1)) expect(exists(source), `COPY ${source}`).toBe(true);
+    }
+  });
+});
+
 // ---- Kubernetes -------------------------------------------------------------------------------------------
 
 const K8S = 'deploy/k8s/base';

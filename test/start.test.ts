@@ -29,6 +29,7 @@ async function startEnv(): Promise<Record<string, string>> {
     env[portVariable(name)] = String(await freePort());
     env[portVariable(name, 'opsPort')] = String(await freePort());
   }
+  env.STOREFRONT_PORT = String(await freePort());
   return env;
 }
 
