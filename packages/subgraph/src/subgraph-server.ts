@@ -3,8 +3,10 @@ import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDi
 import { createGraphQLService, isProduction, readSettings, runReadinessChecks, serviceSettings, type GraphQLService } from '@shop/service';
 import type { FastifyRequest } from 'fastify';
 import { openDatabase, type Database, type DatabaseHandle } from './db.js';
+import { startServiceEvents, type EventFeed, type OutboxTable, type ServiceEvents } from './events/index.js';
 import { requireRouterSecret } from './router-secret.js';
 import { subgraphSchema } from './subgraph.js';
+import { serveSubscriptions, type SubscriptionConnection } from './subscriptions.js';
 
 export interface SubgraphServerOptions<TSchema extends Record<string, unknown>, TContext extends BaseContext> {
   /** The service: picks its database (`<NAME>_DATABASE_URL` or PGlite), and names its logs and metrics. */
@@ -14,12 +16,21 @@ export interface SubgraphServerOptions<TSchema extends Record<string, unknown>, 
   tables: TSchema;
   resolvers: object;
   context: (request: FastifyRequest, db: Database<TSchema>) => Promise<TContext>;
+  /**
+   * The subgraph's events: its outbox table (in `tables`), published by a relay started with the server, and the
+   * feed its Subscription resolvers listen to.
+   */
+  events?: { outbox: OutboxTable; feed: EventFeed };
+  /** The context of one subscription over graphql-ws; with it, the schema's Subscription fields are served. */
+  subscriptionContext?: (connection: SubscriptionConnection, db: Database<TSchema>) => Promise<TContext>;
   /** Stops the subgraph's own background work; runs once requests have drained, before the database closes. */
   onClose?: () => void;
 }
 
 export type SubgraphServer<TSchema extends Record<string, unknown>, TContext extends BaseContext> = GraphQLService<TContext> & {
   database: DatabaseHandle<TSchema>;
+  /** The outbox relay, when the subgraph publishes events. */
+  events: ServiceEvents | undefined;
 };
 
 /**
@@ -36,9 +47,11 @@ export async function buildSubgraphServer<TSchema extends Record<string, unknown
     migrationsFolder: new URL('drizzle', options.root).pathname,
   });
   const routerSecret = readSettings(serviceSettings).ROUTER_SECRET;
+  const schema = subgraphSchema(new URL('schema.graphql', options.root), options.resolvers);
+  let events: ServiceEvents | undefined;
   const service = await createGraphQLService<TContext>({
     name: options.name,
-    schema: subgraphSchema(new URL('schema.graphql', options.root), options.resolvers),
+    schema,
     context: (request) => options.context(request, database.db),
     readiness: () => runReadinessChecks(database.readiness),
     // The router's request ids, with its secret: a subgraph logs under the id of the client request it serves.
@@ -53,13 +66,34 @@ export async function buildSubgraphServer<TSchema extends Record<string, unknown
     ],
     onClose: async () => {
       options.onClose?.();
+      await events?.close();
       await database.close();
     },
   });
+  if (options.subscriptionContext) {
+    const subscriptionContext = options.subscriptionContext;
+    serveSubscriptions({
+      app: service.app,
+      schema,
+      logger: service.logger,
+      routerSecret,
+      context: (connection) => subscriptionContext(connection, database.db),
+    });
+  }
+  if (options.events) {
+    events = await startServiceEvents({
+      service: options.name,
+      db: database.db as never,
+      outbox: options.events.outbox,
+      feed: options.events.feed,
+      listen: database.listen,
+      logger: service.logger,
+    });
+  }
   if (isProduction && !routerSecret) {
     service.logger.warn(
       'SECURITY: ROUTER_SECRET is not set. This subgraph answers anyone who can reach it, _entities and _service included. Set the same ROUTER_SECRET on the router and every subgraph.',
     );
   }
-  return { ...service, database };
+  return { ...service, database, events };
 }
