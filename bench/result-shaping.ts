@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { Supergraph, operationFromDocument, type Operation } from '@apollo/federation-internals';
 import { parse } from 'graphql';
 import { dedupeRepresentations, expandEntities } from '../router/src/entity-dedupe.js';
-import { compiledComputeResponse, gatewayComputeResponse, type ComputeResponse } from '../router/src/result-shaping.js';
+import { gatewayComputeResponse } from '../router/src/patches/gateway-result-shaping.js';
+import { compiledComputeResponse, type ComputeResponse } from '../router/src/result-shaping.js';
 
 const ROOT = new URL('../', import.meta.url);
 const apiSchema = Supergraph.build(readFileSync(new URL('schema/supergraph.graphql', ROOT), 'utf8')).apiSchema();

@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import {
   ERRORS,
   FieldSelection,
@@ -20,8 +19,7 @@ import {
   type Schema,
   type SelectionSet,
 } from '@apollo/federation-internals';
-import { assertPatchedVersion } from '@shop/service';
-import { Kind, type DocumentNode, type GraphQLError, type OperationDefinitionNode } from 'graphql';
+import type { DocumentNode, GraphQLError } from 'graphql';
 
 /**
  * Result shaping compiled once per operation, for @apollo/gateway 2.14.
@@ -39,18 +37,10 @@ import { Kind, type DocumentNode, type GraphQLError, type OperationDefinitionNod
  * the gateway's own computeResponse, and the router's whole execution with a stock gateway's, over generated
  * operations on several supergraphs and generated data, invalid values included.
  *
- * Both are swapped in on the gateway's own CommonJS modules, which it calls through their exports objects:
- * the versions are pinned (2.14.x) and `installCompiledResultShaping` checks that both are still there.
+ * patches/gateway-result-shaping.ts swaps both into the gateway.
  */
 
-/** The @apollo/gateway and @apollo/federation-internals module instances the gateway itself loads. */
-const gatewayRequire = createRequire(createRequire(import.meta.url).resolve('@apollo/gateway'));
-const gatewayModules = {
-  resultShaping: gatewayRequire('./resultShaping.js') as { computeResponse: ComputeResponse },
-  operations: gatewayRequire('@apollo/federation-internals/dist/operations.js') as { operationFromDocument: OperationFromDocument },
-};
-
-type OperationFromDocument = (
+export type OperationFromDocument = (
   schema: Schema,
   document: DocumentNode,
   options?: { operationName?: string; validate?: boolean },
@@ -61,10 +51,6 @@ export type ComputeResponse = (input: {
   input: Record<string, unknown> | null | undefined;
   introspectionHandling: (selection: FieldSelection) => unknown;
 }) => { data?: Record<string, unknown> | null; errors: GraphQLError[] };
-
-/** The gateway's own computeResponse, kept for the differential test. */
-export const gatewayComputeResponse: ComputeResponse = gatewayModules.resultShaping.computeResponse;
-const gatewayOperationFromDocument = gatewayModules.operations.operationFromDocument;
 
 /** A @skip or @include: a literal, or a variable read per request. */
 interface Condition {
@@ -420,38 +406,3 @@ export const compiledComputeResponse: ComputeResponse = ({ operation, variables,
   const bubbled = applySelectionSet(input, compiled.selections, data, shaping, [], compiled.rootType);
   return { data: bubbled ? null : data, errors: shaping.errors };
 };
-
-const operationsByDocument = new WeakMap<Schema, WeakMap<OperationDefinitionNode, Operation>>();
-
-/**
- * The gateway's operationFromDocument, remembered for the call its executor makes on every request: the
- * operation's own definition node (from Apollo Server's parsed-document cache) followed by its fragments,
- * unvalidated (Apollo Server validated the document). Any other call goes straight through.
- */
-export const rememberedOperationFromDocument: OperationFromDocument = (schema, document, options) => {
-  const [first] = document.definitions;
-  if (options?.validate !== false || options.operationName !== undefined || first?.kind !== Kind.OPERATION_DEFINITION) {
-    return gatewayOperationFromDocument(schema, document, options);
-  }
-  let bySchema = operationsByDocument.get(schema);
-  if (!bySchema) operationsByDocument.set(schema, (bySchema = new WeakMap()));
-  let operation = bySchema.get(first);
-  if (!operation) bySchema.set(first, (operation = gatewayOperationFromDocument(schema, document, options)));
-  return operation;
-};
-
-/** Swaps both into the gateway's modules (once per process; idempotent). */
-export function installCompiledResultShaping(): void {
-  assertPatchedVersion('@apollo/gateway', '2.14.4', import.meta.url);
-  assertPatchedVersion('@apollo/federation-internals', '2.14.4', import.meta.url);
-  assert(typeof gatewayModules.resultShaping.computeResponse === 'function', '@apollo/gateway has no resultShaping.computeResponse');
-  assert(typeof gatewayOperationFromDocument === 'function', '@apollo/federation-internals has no operationFromDocument');
-  gatewayModules.resultShaping.computeResponse = compiledComputeResponse;
-  gatewayModules.operations.operationFromDocument = rememberedOperationFromDocument;
-}
-
-/** Puts the gateway's own two back, so that the differential test can run a stock gateway in the same process. */
-export function uninstallCompiledResultShaping(): void {
-  gatewayModules.resultShaping.computeResponse = gatewayComputeResponse;
-  gatewayModules.operations.operationFromDocument = gatewayOperationFromDocument;
-}

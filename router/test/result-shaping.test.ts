@@ -7,12 +7,11 @@ import type { DocumentNode, OperationDefinitionNode } from 'graphql';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createGateway } from '../src/gateway.js';
 import {
-  compiledComputeResponse,
   gatewayComputeResponse,
   installCompiledResultShaping,
   uninstallCompiledResultShaping,
-  type ComputeResponse,
-} from '../src/result-shaping.js';
+} from '../src/patches/gateway-result-shaping.js';
+import { compiledComputeResponse, type ComputeResponse } from '../src/result-shaping.js';
 import { mergedData, subgraphAnswer } from './shaping/data.js';
 import { graphql } from './shaping/graphql.js';
 import { generateOperations, type GeneratedOperation } from './shaping/operations.js';

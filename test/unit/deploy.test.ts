@@ -12,15 +12,15 @@ import { loadConfig, type z } from '@shop/service/config';
 import { SERVICE_NAMES, SERVICES, portVariable, type ServiceName } from '@shop/service/services';
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { routerSettings } from '../router/src/config.js';
-import { ordersSettings } from '../subgraphs/orders/src/config.js';
-import { productsSettings } from '../subgraphs/products/src/config.js';
-import { usersSettings } from '../subgraphs/users/src/config.js';
+import { routerSettings } from '../../router/src/config.js';
+import { ordersSettings } from '../../subgraphs/orders/src/config.js';
+import { productsSettings } from '../../subgraphs/products/src/config.js';
+import { usersSettings } from '../../subgraphs/users/src/config.js';
 
 type ZodObject = z.ZodObject;
 type ZodType = z.ZodType;
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Parsed YAML or JSON, walked structurally: the assertions are the type checks. */
 type Doc = Record<string, any>;
