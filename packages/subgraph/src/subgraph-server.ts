@@ -2,6 +2,7 @@ import type { BaseContext } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { createGraphQLService, isProduction, readSettings, runReadinessChecks, serviceSettings, type GraphQLService } from '@shop/service';
 import type { FastifyRequest } from 'fastify';
+import { subgraphSettings } from './config.js';
 import { openDatabase, type Database, type DatabaseHandle } from './db.js';
 import { startServiceEvents, type EventFeed, type OutboxTable, type ServiceEvents } from './events/index.js';
 import { requireRouterSecret } from './router-secret.js';
@@ -20,7 +21,7 @@ export interface SubgraphServerOptions<TSchema extends Record<string, unknown>, 
    * The subgraph's events: its outbox table (in `tables`), published by a relay started with the server, and the
    * feed its Subscription resolvers listen to.
    */
-  events?: { outbox: OutboxTable; feed: EventFeed };
+  events?: { outbox: OutboxTable; feed: EventFeed; subjects: string };
   /** The context of one subscription over graphql-ws; with it, the schema's Subscription fields are served. */
   subscriptionContext?: (connection: SubscriptionConnection, db: Database<TSchema>) => Promise<TContext>;
   /** Stops the subgraph's own background work; runs once requests have drained, before the database closes. */
@@ -53,7 +54,11 @@ export async function buildSubgraphServer<TSchema extends Record<string, unknown
     name: options.name,
     schema,
     context: (request) => options.context(request, database.db),
-    readiness: () => runReadinessChecks(database.readiness),
+    readiness: () =>
+      runReadinessChecks({
+        ...database.readiness,
+        ...(events?.broker && { broker: async () => events!.broker!.ready() }),
+      }),
     // The router's request ids, with its secret: a subgraph logs under the id of the client request it serves.
     trustCallerRequestIds: true,
     // With ROUTER_SECRET set, a subgraph answers only callers that hold it.
@@ -86,6 +91,8 @@ export async function buildSubgraphServer<TSchema extends Record<string, unknown
       db: database.db as never,
       outbox: options.events.outbox,
       feed: options.events.feed,
+      subjects: options.events.subjects,
+      natsUrl: readSettings(subgraphSettings).NATS_URL,
       listen: database.listen,
       logger: service.logger,
     });

@@ -22,7 +22,7 @@ export async function buildServer() {
     resolvers,
     context: (request, db) => createContext(request, db, checkout!, feed),
     subscriptionContext: (connection, db) => createSubscriptionContext(connection, db, checkout!, feed),
-    events: { outbox: tables.outbox, feed },
+    events: { outbox: tables.outbox, feed, subjects: 'shop.order.>' },
     onClose: () => clearInterval(recovery),
   });
   const { db } = service.database;

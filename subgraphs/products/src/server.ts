@@ -14,7 +14,7 @@ export async function buildServer() {
     resolvers,
     context: (request, db) => createContext(request, db, feed),
     subscriptionContext: (connection, db) => createSubscriptionContext(connection, db, feed),
-    events: { outbox: tables.outbox, feed },
+    events: { outbox: tables.outbox, feed, subjects: 'shop.product.>' },
   });
   await seedDemoCatalogue(server.database.db);
   server.events?.relay.wake();

@@ -4,3 +4,4 @@ export * from './live.js';
 export * from './relay.js';
 export * from './table.js';
 export * from './start.js';
+export * from './broker.js';
