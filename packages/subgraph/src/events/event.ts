@@ -78,7 +78,11 @@ export const OUTBOX_CHANNEL = 'shop_outbox';
  */
 export async function appendEvents(tx: Executor, outbox: OutboxTable, events: readonly NewEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await tx.insert(outbox).values(events.map((e) => ({ id: randomUUID(), type: e.type, subject: e.subject, data: e.data })));
+  // The time of the change itself: the statement's clock, not the transaction's start, which may have waited
+  // for the row's lock behind other changes of the same product.
+  await tx
+    .insert(outbox)
+    .values(events.map((e) => ({ id: randomUUID(), type: e.type, subject: e.subject, data: e.data, time: sql`clock_timestamp()` })));
   // Wakes the relays at commit, so they need not poll often; a rolled-back transaction notifies no one.
   await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
 }
