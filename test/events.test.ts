@@ -154,13 +154,15 @@ describe('events on JetStream', () => {
     const products = await Promise.all([0, 1, 2].map(() => newProduct(300)));
     const buyers = await Promise.all(Array.from({ length: 15 }, () => register()));
 
-    // 60 checkouts at once, a third then paid and a third cancelled; orders dies with SIGKILL once ten were
+    // 60 checkouts, a third then paid and a third cancelled; orders dies with SIGKILL once ten were
     // acknowledged and a few paid and cancelled, in the middle of the rest.
     const done = { placed: 0, paid: 0, cancelled: 0 };
     let underWay!: () => void;
     const midRush = new Promise<void>((resolve) => (underWay = resolve));
     const progress = () => done.placed >= 10 && done.paid >= 2 && done.cancelled >= 2 && underWay();
     const flows = Array.from({ length: 60 }, async (_, i) => {
+      // Started 40 ms apart, so that the rush is still under way when orders dies.
+      await new Promise((resolve) => setTimeout(resolve, i * 40));
       const buyer = buyers[i % buyers.length]!;
       const items = [
         { productId: products[i % 3]!, quantity: 1 + (i % 4) },
@@ -185,8 +187,8 @@ describe('events on JetStream', () => {
     await Promise.race([midRush, Promise.all(flows)]);
     await stack.orders.stop('SIGKILL');
     const outcomes = await Promise.all(flows);
-    expect(outcomes.filter((outcome) => outcome === 'failed').length, 'the crash interrupted the rush').toBeGreaterThan(0);
     await stack.orders.start();
+    expect(outcomes.filter((outcome) => outcome === 'failed').length, 'the crash interrupted the rush').toBeGreaterThan(0);
 
     const buyerIds = new Set(buyers.map((buyer) => buyer.id));
     await eventually(async () => {
