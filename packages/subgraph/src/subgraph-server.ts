@@ -94,6 +94,7 @@ export async function buildSubgraphServer<TSchema extends Record<string, unknown
       subjects: options.events.subjects,
       natsUrl: readSettings(subgraphSettings).NATS_URL,
       listen: database.listen,
+      driver: database.driver,
       logger: service.logger,
     });
   }
