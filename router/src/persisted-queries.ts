@@ -68,7 +68,12 @@ export function manifestFor(mode: PersistedQueryMode, path: string | undefined, 
     logger.warn(`No persisted-query manifest at ${file} (PERSISTED_QUERIES_MANIFEST): manifest ids run only once registered as APQ`);
     return { byId: new Map(), stripped: new Set() };
   }
-  return loadManifest(file);
+  try {
+    return loadManifest(file);
+  } catch (error) {
+    // Named like a bad setting: the router does not start on a manifest it cannot use.
+    throw new Error(`PERSISTED_QUERIES_MANIFEST: ${(error as Error).message}`, { cause: error });
+  }
 }
 
 function strip(text: string): string | undefined {
