@@ -17,6 +17,8 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** A point in time, as an ISO-8601 string in UTC with millisecond precision, for example "2026-11-27T09:15:00.000Z". */
   DateTime: { input: Date; output: Date; }
+  /** A whole number from -(2^53-1) to 2^53-1, sent as a JSON number: exact in every JSON and JavaScript client. */
+  SafeInt: { input: number; output: number; }
   _FieldSet: { input: unknown; output: unknown; }
 };
 
@@ -25,6 +27,15 @@ export type Money = {
   __typename?: 'Money';
   /** Amount in minor units of the currency: 1999 is 19.99. */
   amount: Scalars['Int']['output'];
+  /** ISO-4217 currency code, for example USD. */
+  currency: Scalars['String']['output'];
+};
+
+/** A sum of money over many orders, in minor units, which can exceed what Money (a 32-bit Int) holds. */
+export type MoneyTotal = {
+  __typename?: 'MoneyTotal';
+  /** Amount in minor units of the currency: 300000000000 is 3,000,000,000.00. */
+  amount: Scalars['SafeInt']['output'];
   /** ISO-4217 currency code, for example USD. */
   currency: Scalars['String']['output'];
 };
@@ -167,8 +178,8 @@ export type ProductSales = {
   __typename?: 'ProductSales';
   /** Number of paid orders that include the product. */
   orderCount: Scalars['Int']['output'];
-  /** Sum of quantity times the unit price each order paid. */
-  revenue: Money;
+  /** Sum of quantity times the unit price each order paid; a MoneyTotal, since it can exceed a 32-bit Int. */
+  revenue: MoneyTotal;
   /** Units sold. */
   unitsSold: Scalars['Int']['output'];
 };
@@ -307,6 +318,7 @@ export type ResolversTypes = ResolversObject<{
   Money: ResolverTypeWrapper<Money>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  MoneyTotal: ResolverTypeWrapper<MoneyTotal>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Order: ResolverTypeWrapper<OrderRow>;
@@ -323,6 +335,7 @@ export type ResolversTypes = ResolversObject<{
   Product: ResolverTypeWrapper<EntityReference>;
   ProductSales: ResolverTypeWrapper<SalesRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SafeInt: ResolverTypeWrapper<Scalars['SafeInt']['output']>;
   User: ResolverTypeWrapper<EntityReference>;
 }>;
 
@@ -332,6 +345,7 @@ export type ResolversParentTypes = ResolversObject<{
   Money: Money;
   Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
+  MoneyTotal: MoneyTotal;
   Mutation: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
   Order: OrderRow;
@@ -347,6 +361,7 @@ export type ResolversParentTypes = ResolversObject<{
   Product: EntityReference;
   ProductSales: SalesRow;
   Query: Record<PropertyKey, never>;
+  SafeInt: Scalars['SafeInt']['output'];
   User: EntityReference;
 }>;
 
@@ -356,6 +371,11 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 
 export type MoneyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type MoneyTotalResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MoneyTotal'] = ResolversParentTypes['MoneyTotal']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
@@ -410,13 +430,17 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
 
 export type ProductSalesResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductSales'] = ResolversParentTypes['ProductSales']> = ResolversObject<{
   orderCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  revenue?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  revenue?: Resolver<ResolversTypes['MoneyTotal'], ParentType, ContextType>;
   unitsSold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
 }>;
+
+export interface SafeIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['SafeInt'], any> {
+  name: 'SafeInt';
+}
 
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -427,6 +451,7 @@ export type UserResolvers<ContextType = Context, ParentType extends ResolversPar
 export type Resolvers<ContextType = Context> = ResolversObject<{
   DateTime?: GraphQLScalarType;
   Money?: MoneyResolvers<ContextType>;
+  MoneyTotal?: MoneyTotalResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
   OrderConnection?: OrderConnectionResolvers<ContextType>;
@@ -437,6 +462,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Product?: ProductResolvers<ContextType>;
   ProductSales?: ProductSalesResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SafeInt?: GraphQLScalarType;
   User?: UserResolvers<ContextType>;
 }>;
 

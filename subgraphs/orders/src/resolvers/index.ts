@@ -1,4 +1,4 @@
-import { DateTimeScalar } from '@shop/subgraph';
+import { DateTimeScalar, SafeIntScalar } from '@shop/subgraph';
 import type { Resolvers } from '../generated/resolvers-types.js';
 import { Mutation } from './Mutation.js';
 import { Order, OrderItem } from './Order.js';
@@ -6,4 +6,14 @@ import { Product, ProductSales } from './Product.js';
 import { Query } from './Query.js';
 import { User } from './User.js';
 
-export const resolvers: Resolvers = { DateTime: DateTimeScalar, Query, Mutation, Order, OrderItem, User, Product, ProductSales };
+export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
+  SafeInt: SafeIntScalar,
+  Query,
+  Mutation,
+  Order,
+  OrderItem,
+  User,
+  Product,
+  ProductSales,
+};
