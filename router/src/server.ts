@@ -1,7 +1,9 @@
 import { createGraphQLService, createLogger, isProduction, SANDBOX_ORIGIN } from '@shop/service';
 import { settings } from './config.js';
 import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
+import { explorerLandingPage, serveExplorerAssets } from './explorer.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
+import { manifestFor, persistedQueriesHook } from './persisted-queries.js';
 import { SupergraphFile } from './supergraph-file.js';
 import { trustProxySetting } from './trust-proxy.js';
 
@@ -33,7 +35,12 @@ export async function buildServer() {
       'SECURITY: ROUTER_SECRET is not set. The subgraphs cannot tell the router from anyone else. Set the same ROUTER_SECRET on the router and every subgraph.',
     );
   }
-  return createGraphQLService<RouterContext>({
+  // Trusted documents: manifest ids run in both modes; safelist runs nothing else (docs/security.md).
+  const persistedQueries = settings().PERSISTED_QUERIES;
+  const manifest = manifestFor(persistedQueries, settings().PERSISTED_QUERIES_MANIFEST, logger);
+  // The offline explorer needs introspection for its docs; without it the landing page stays Apollo's.
+  const introspection = settings().INTROSPECTION ?? !isProduction;
+  const service = await createGraphQLService<RouterContext>({
     name: 'router',
     logger,
     gateway,
@@ -43,6 +50,10 @@ export async function buildServer() {
     parseOptions: { maxTokens: limits.tokens },
     validationRules: limitRules(limits),
     plugins: [costLimitPlugin<RouterContext>(limits)],
+    graphqlPreHandler: [persistedQueriesHook(manifest, persistedQueries)],
+    // In safelist mode no hash is ever registered: APQ is off, and an unknown id is refused before Apollo.
+    ...(persistedQueries === 'safelist' && { persistedQueries: false as const }),
+    ...(introspection && { landingPage: explorerLandingPage<RouterContext>() }),
     // request.ip is the socket's address, or with TRUST_PROXY the client's from X-Forwarded-For.
     context: async (request) => ({ authorization: request.headers.authorization, requestId: request.id, clientIp: request.ip }),
     readiness: async () => {
@@ -52,4 +63,6 @@ export async function buildServer() {
       return { supergraph: true, ...Object.fromEntries(checks) };
     },
   });
+  if (introspection) await serveExplorerAssets(service.app);
+  return service;
 }

@@ -195,6 +195,17 @@ export type QueryOrderArgs = {
   id: Scalars['ID']['input'];
 };
 
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Watches an order: first the order as it is now, then the order again at each change of status (PENDING to PAID, PENDING to CANCELLED, also when an unpaid order expires), in order; it ends after PAID or CANCELLED. Its buyer and admins may watch it: UNAUTHENTICATED without a token (or once the token expires), FORBIDDEN for another buyer's order, NOT_FOUND for an unknown id. */
+  orderUpdated: Order;
+};
+
+
+export type SubscriptionOrderUpdatedArgs = {
+  id: Scalars['ID']['input'];
+};
+
 /** A shop account, owned by the users subgraph; the orders subgraph adds its orders. */
 export type User = {
   __typename?: 'User';
@@ -336,6 +347,7 @@ export type ResolversTypes = ResolversObject<{
   ProductSales: ResolverTypeWrapper<SalesRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SafeInt: ResolverTypeWrapper<Scalars['SafeInt']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<EntityReference>;
 }>;
 
@@ -362,6 +374,7 @@ export type ResolversParentTypes = ResolversObject<{
   ProductSales: SalesRow;
   Query: Record<PropertyKey, never>;
   SafeInt: Scalars['SafeInt']['output'];
+  Subscription: Record<PropertyKey, never>;
   User: EntityReference;
 }>;
 
@@ -442,6 +455,10 @@ export interface SafeIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTy
   name: 'SafeInt';
 }
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  orderUpdated?: SubscriptionResolver<ResolversTypes['Order'], "orderUpdated", ParentType, ContextType, RequireFields<SubscriptionOrderUpdatedArgs, 'id'>>;
+}>;
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -463,6 +480,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   ProductSales?: ProductSalesResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   SafeInt?: GraphQLScalarType;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 

@@ -4,6 +4,7 @@ import { Mutation } from './Mutation.js';
 import { Order, OrderItem } from './Order.js';
 import { Product, ProductSales } from './Product.js';
 import { Query } from './Query.js';
+import { Subscription } from './Subscription.js';
 import { User } from './User.js';
 
 export const resolvers: Resolvers = {
@@ -11,6 +12,7 @@ export const resolvers: Resolvers = {
   SafeInt: SafeIntScalar,
   Query,
   Mutation,
+  Subscription,
   Order,
   OrderItem,
   User,
