@@ -141,6 +141,50 @@ describe('recovery reconciles held stock with the orders', () => {
   });
 });
 
+describe('a payment answer that comes after recovery settled its attempt', () => {
+  it('is refunded when the provider charged an attempt it had been told to close, and the order stays unpaid', async () => {
+    const db = server.database.db;
+    const id = randomUUID();
+    const buyerId = randomUUID();
+    await db.insert(schema.orders).values({
+      id,
+      buyerId,
+      idempotencyKey: id,
+      cartFingerprint: 'x',
+      state: 'PENDING',
+      totalAmount: 500,
+      currency: 'USD',
+      stockSettled: true,
+    });
+    // A provider that ignores closed attempts: the charge lands whenever the test lets it.
+    let land!: () => void;
+    const landed = new Promise<void>((resolve) => (land = resolve));
+    const refunded: string[] = [];
+    const payments: PaymentProvider = {
+      charge: async () => {
+        await landed;
+        return { status: 'succeeded', chargeId: 'ch_late', createdAt: new Date() };
+      },
+      retrieve: async () => null,
+      closeAttempt: async () => ({ status: 'voided' }),
+      refund: async (key) => {
+        refunded.push(key);
+        return { status: 'refunded', chargeId: 'ch_late' };
+      },
+    };
+    const { products } = fakeProducts({});
+    const checkout = new Checkout(db, products, payments, { ...timings, payingTimeoutMs: 50 }, server.logger);
+    const paying = reject(checkout.pay({ id: buyerId, role: 'CUSTOMER' } as never, id, 'tok_visa'));
+    expect(await paying).toBe('SERVICE_UNAVAILABLE');
+    await checkout.recover(new Date(Date.now() + 60_000));
+    expect((await stateOf(id))!.state).toBe('PENDING');
+    land();
+    await until(async () => refunded.length > 0);
+    expect(refunded).toEqual([`${id}:1`]);
+    expect(await stateOf(id)).toMatchObject({ state: 'PENDING', chargeId: null });
+  });
+});
+
 describe('Product.sales.revenue', () => {
   it('sums paid orders beyond 2^31-1 minor units', async () => {
     const { signToken } = await import('@shop/subgraph');
