@@ -66,8 +66,9 @@ export function unavailable(
 ): SubgraphResponse {
   const timedOut = (error as Error | undefined)?.name === 'TimeoutError';
   if (error instanceof BreakerOpenError) {
-    // Not sent: the breaker's opening was logged once, with the refusals behind it.
-    log().warn({ subgraph: service, url }, 'subgraph request not sent: its circuit breaker is open');
+    // Not sent: the breaker's opening was logged once, with the refusals behind it; one line per request
+    // through an outage would flood the log.
+    log().debug({ subgraph: service, url }, 'subgraph request not sent: its circuit breaker is open');
   } else {
     log().error(
       { err: error, subgraph: service, url, ...(timedOut && { timeoutMs }) },
