@@ -171,6 +171,7 @@ export class RedisCounters implements Counters {
       lazyConnect: true,
     });
     this.redis.on('error', (error: Error) => this.failed(error));
+    this.redis.on('ready', () => this.recovered());
   }
 
   /** Connects now; a Redis that cannot be reached is logged, and the limits are kept per replica until it can. */
@@ -193,13 +194,22 @@ export class RedisCounters implements Counters {
     log().error({ err: error }, 'rate limits: Redis does not answer; counting in this replica only until it does');
   }
 
+  private recovered(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    log().info('rate limits: Redis answers again; counting in Redis');
+  }
+
   private async shared<T>(work: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+    // While the client is not connected (it reconnects by itself), count here at once rather than wait for a
+    // command to time out on every login.
+    if (this.redis.status !== 'ready') {
+      this.failed(new Error(`Redis connection is ${this.redis.status}`));
+      return fallback();
+    }
     try {
       const result = await work();
-      if (this.failing) {
-        this.failing = false;
-        log().info('rate limits: Redis answers again; counting in Redis');
-      }
+      this.recovered();
       return result;
     } catch (error) {
       this.failed(error as Error);
