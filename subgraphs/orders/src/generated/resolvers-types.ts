@@ -68,8 +68,8 @@ export type MutationPlaceOrderArgs = {
 /** An order placed by a customer. Owned by the orders subgraph. */
 export type Order = {
   __typename?: 'Order';
-  /** The customer who placed the order. */
-  buyer: User;
+  /** The customer who placed the order; null (with a SERVICE_UNAVAILABLE error) while the users service is unavailable. */
+  buyer?: Maybe<User>;
   /** When the order was placed. */
   createdAt: Scalars['DateTime']['output'];
   /** Stable identifier of the order. */
@@ -107,8 +107,8 @@ export type OrderEdge = {
 /** One line of an order. */
 export type OrderItem = {
   __typename?: 'OrderItem';
-  /** The product ordered, resolved by the products subgraph. */
-  product: Product;
+  /** The product ordered, resolved by the products subgraph; null (with a SERVICE_UNAVAILABLE error) while that service is unavailable. */
+  product?: Maybe<Product>;
   /** Units ordered. */
   quantity: Scalars['Int']['output'];
   /** Price of one unit when the order was placed; later price changes do not touch it. */
@@ -211,8 +211,8 @@ export type User = {
   __typename?: 'User';
   /** Stable identifier of the account. */
   id: Scalars['ID']['output'];
-  /** The account's orders, newest first. Readable by the account itself and by admins. */
-  orders: OrderConnection;
+  /** The account's orders, newest first. Readable by the account itself and by admins; null (with a SERVICE_UNAVAILABLE error) while the orders service is unavailable. */
+  orders?: Maybe<OrderConnection>;
 };
 
 
@@ -400,7 +400,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  buyer?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  buyer?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['OrderItem']>, ParentType, ContextType>;
@@ -421,7 +421,7 @@ export type OrderEdgeResolvers<ContextType = Context, ParentType extends Resolve
 }>;
 
 export type OrderItemResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderItem'] = ResolversParentTypes['OrderItem']> = ResolversObject<{
-  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 }>;
@@ -462,7 +462,7 @@ export type SubscriptionResolvers<ContextType = Context, ParentType extends Reso
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<UserOrdersArgs>>;
+  orders?: Resolver<Maybe<ResolversTypes['OrderConnection']>, ParentType, ContextType, Partial<UserOrdersArgs>>;
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{
