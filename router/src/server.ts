@@ -2,6 +2,7 @@ import { createGraphQLService, createLogger, isProduction, SANDBOX_ORIGIN } from
 import { settings } from './config.js';
 import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
+import { createSubscriptions } from './subscriptions/index.js';
 import { SupergraphFile } from './supergraph-file.js';
 import { trustProxySetting } from './trust-proxy.js';
 
@@ -33,16 +34,20 @@ export async function buildServer() {
       'SECURITY: ROUTER_SECRET is not set. The subgraphs cannot tell the router from anyone else. Set the same ROUTER_SECRET on the router and every subgraph.',
     );
   }
-  return createGraphQLService<RouterContext>({
+  const trustProxy = trustProxySetting(settings().TRUST_PROXY);
+  // Subscriptions (docs/realtime.md): multipart on the /graphql route, graphql-ws on the same port.
+  const subscriptions = createSubscriptions({ gateway, limits, logger, trustProxy });
+  const service = await createGraphQLService<RouterContext>({
     name: 'router',
     logger,
     gateway,
     corsOrigins,
     // The client's address is the socket's unless TRUST_PROXY names the proxies in front of the router.
-    trustProxy: trustProxySetting(settings().TRUST_PROXY),
+    trustProxy,
     parseOptions: { maxTokens: limits.tokens },
     validationRules: limitRules(limits),
     plugins: [costLimitPlugin<RouterContext>(limits)],
+    graphqlPreHandler: [subscriptions.preHandler],
     // request.ip is the socket's address, or with TRUST_PROXY the client's from X-Forwarded-For.
     context: async (request) => ({ authorization: request.headers.authorization, requestId: request.id, clientIp: request.ip }),
     readiness: async () => {
@@ -52,4 +57,6 @@ export async function buildServer() {
       return { supergraph: true, ...Object.fromEntries(checks) };
     },
   });
+  subscriptions.attach(service.app);
+  return Object.assign(service, { subscriptions });
 }
