@@ -94,6 +94,9 @@ export function multipartSubscriptions(options: MultipartOptions) {
       if (ended) return;
       finish();
       stop();
+      // The response never ended: without this its socket would stay half-open, and hold the server's close.
+      body.destroy();
+      reply.raw.destroy();
     });
     // The first part at once: headers and a heartbeat reach the client before the first event.
     body.write(HEARTBEAT);

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 
@@ -48,46 +49,65 @@ export async function until(check: () => boolean, timeoutMs = 5_000, what = 'con
 
 export const MULTIPART_ACCEPT = 'multipart/mixed;boundary="graphql";subscriptionSpec="1.0",application/json';
 
-/** A multipart subscription read part by part: every part (heartbeats `{}` included), and whether it ended properly. */
+/**
+ * A multipart subscription read part by part: every part (heartbeats `{}` included), and whether it ended with the
+ * closing boundary. node's http client, so that `abort` closes exactly the one connection.
+ */
 export function multipart(url: string, query: string, variables: Record<string, unknown>, authorization?: string) {
   const parts: any[] = [];
-  const controller = new AbortController();
-  const response = fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      accept: MULTIPART_ACCEPT,
-      ...(authorization && { authorization }),
+  let request: http.ClientRequest | undefined;
+  const done = new Promise<{ status: number; contentType: string | undefined; body: unknown; parts: any[]; ended: boolean }>(
+    (resolve, reject) => {
+      const payload = JSON.stringify({ query, variables });
+      request = http.request(
+        url,
+        {
+          method: 'POST',
+          agent: false,
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+            accept: MULTIPART_ACCEPT,
+            ...(authorization && { authorization }),
+          },
+        },
+        (response) => {
+          const contentType = response.headers['content-type'];
+          const status = response.statusCode ?? 0;
+          let buffer = '';
+          let ended = false;
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            buffer += chunk;
+            if (!contentType?.startsWith('multipart/mixed')) return;
+            let at: number;
+            while ((at = buffer.indexOf('\r\n--graphql', 1)) > -1) {
+              const message = buffer.slice(0, at);
+              buffer = buffer.slice(at);
+              if (message.includes('\r\n\r\n')) parts.push(JSON.parse(message.slice(message.indexOf('\r\n\r\n') + 4)));
+            }
+            if (buffer.startsWith('\r\n--graphql--')) ended = true;
+          });
+          const finish = () =>
+            resolve({
+              status,
+              contentType,
+              body: contentType?.startsWith('multipart/mixed') ? undefined : JSON.parse(buffer || 'null'),
+              parts,
+              ended,
+            });
+          response.on('end', finish);
+          response.on('close', finish);
+          response.on('error', () => finish());
+        },
+      );
+      request.on('error', (error) =>
+        request?.destroyed ? resolve({ status: 0, contentType: undefined, body: undefined, parts, ended: false }) : reject(error),
+      );
+      request.end(payload);
     },
-    body: JSON.stringify({ query, variables }),
-    signal: controller.signal,
-  });
-  const done = (async () => {
-    const answer = await response;
-    if (!answer.headers.get('content-type')?.startsWith('multipart/mixed')) {
-      return { status: answer.status, contentType: answer.headers.get('content-type'), body: await answer.json(), parts, ended: false };
-    }
-    let buffer = '';
-    let ended = false;
-    const decoder = new TextDecoder();
-    try {
-      for await (const chunk of answer.body as unknown as AsyncIterable<Uint8Array>) {
-        buffer += decoder.decode(chunk, { stream: true });
-        let at: number;
-        while ((at = buffer.indexOf('\r\n--graphql', 1)) > -1) {
-          const message = buffer.slice(0, at);
-          buffer = buffer.slice(at);
-          const body = message.slice(message.indexOf('\r\n\r\n') + 4);
-          if (message.includes('\r\n\r\n')) parts.push(JSON.parse(body));
-        }
-        if (buffer.startsWith('\r\n--graphql--')) ended = true;
-      }
-    } catch (error) {
-      if ((error as Error).name !== 'AbortError') throw error;
-    }
-    return { status: answer.status, contentType: answer.headers.get('content-type'), body: undefined, parts, ended };
-  })();
-  return { parts, done, abort: () => controller.abort() };
+  );
+  return { parts, done, abort: () => request?.destroy() };
 }
 
 /** The events of a multipart subscription, heartbeats left out. */

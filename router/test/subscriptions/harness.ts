@@ -179,22 +179,53 @@ function productsResolvers(data: ShopData, counters: { productSubscriptions: num
     },
     Subscription: {
       productUpdated: {
-        subscribe: async function* (_: unknown, { ids }: { ids: string[] }) {
+        subscribe: (_: unknown, { ids }: { ids: string[] }) => {
           checkIds(ids);
-          counters.productSubscriptions++;
-          const changes = on(data.bus, 'product');
-          try {
-            for await (const [id] of changes) if (ids.includes(id as string)) yield { id };
-          } finally {
-            counters.productSubscriptions--;
-            await changes.return?.();
-          }
+          return productChanges(data, ids, counters);
         },
         resolve: (payload: { id: string }) => view(payload.id),
       },
     },
     Product: { __resolveReference: (ref: { id: string }) => view(ref.id) },
   };
+}
+
+/**
+ * The changes of some products, as an iterator whose return() ends it at once (an async generator waiting for the
+ * next change would only see its return() after that change), so the count of open subscriptions is exact.
+ */
+function productChanges(data: ShopData, ids: string[], counters: { productSubscriptions: number }): AsyncIterableIterator<{ id: string }> {
+  const queue: string[] = [];
+  let waiting: ((result: IteratorResult<{ id: string }>) => void) | undefined;
+  let done = false;
+  const listener = (id: string) => {
+    if (!ids.includes(id)) return;
+    if (waiting) {
+      const resolve = waiting;
+      waiting = undefined;
+      resolve({ value: { id }, done: false });
+    } else queue.push(id);
+  };
+  data.bus.on('product', listener);
+  counters.productSubscriptions++;
+  const iterator: AsyncIterableIterator<{ id: string }> = {
+    [Symbol.asyncIterator]: () => iterator,
+    next: async () => {
+      if (queue.length > 0) return { value: { id: queue.shift()! }, done: false };
+      if (done) return { value: undefined, done: true };
+      return new Promise((resolve) => (waiting = resolve));
+    },
+    return: async () => {
+      if (!done) {
+        done = true;
+        counters.productSubscriptions--;
+        data.bus.off('product', listener);
+        waiting?.({ value: undefined, done: true });
+      }
+      return { value: undefined, done: true };
+    },
+  };
+  return iterator;
 }
 
 function usersResolvers(data: ShopData) {
