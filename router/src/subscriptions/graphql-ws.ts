@@ -69,6 +69,8 @@ export function serveGraphqlWs(options: GraphqlWsOptions): { close(): Promise<vo
   server.on('upgrade', onUpgrade);
 
   const connections = new WeakMap<object, Connection>();
+  /** graphql-ws's contexts of the open connections: their `subscriptions` empty once each `complete` is sent. */
+  const contexts = new Set<{ subscriptions: Record<string, unknown> }>();
   const accepted = new WeakMap<ExecutionArgs, Accepted>();
   const armIdle = (connection: Connection, socket: Extra['socket']) => {
     clearTimeout(connection.idle);
@@ -99,6 +101,7 @@ export function serveGraphqlWs(options: GraphqlWsOptions): { close(): Promise<vo
           leases: new Map(),
         };
         connections.set(ctx, connection);
+        contexts.add(ctx);
         armIdle(connection, ctx.extra.socket);
         return true;
       },
@@ -155,6 +158,7 @@ export function serveGraphqlWs(options: GraphqlWsOptions): { close(): Promise<vo
         if (connection) release(connection, id, ctx.extra.socket);
       },
       onClose(ctx) {
+        contexts.delete(ctx);
         const connection = connections.get(ctx);
         if (!connection) return;
         clearTimeout(connection.idle);
@@ -171,6 +175,12 @@ export function serveGraphqlWs(options: GraphqlWsOptions): { close(): Promise<vo
       server.off('upgrade', onUpgrade);
       // Streams complete first (each client reads `complete`), then the sockets close with 1001 Going Away.
       await executor.drain();
+      // graphql-ws sends each `complete` once its stream's iteration ends, a few ticks after the drain: wait for
+      // them (briefly) before the sockets close.
+      const deadline = Date.now() + 2_000;
+      while ([...contexts].some((ctx) => Object.keys(ctx.subscriptions).length > 0) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       await disposable.dispose();
       logger.info('subscriptions closed');
     },
