@@ -15,7 +15,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
   type onRequestHookHandler,
-  type preHandlerAsyncHookHandler,
+  type preHandlerHookHandler,
   type RouteHandlerMethod,
 } from 'fastify';
 import type { GraphQLSchema, ParseOptions, ValidationRule } from 'graphql';
@@ -57,11 +57,8 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
   plugins?: ApolloServerPlugin<TContext>[];
   /** Hooks run before a /graphql request is read (a subgraph's router-secret check). */
   graphqlOnRequest?: onRequestHookHandler[];
-  /**
-   * Hooks run on a /graphql request once its body is read, before Apollo Server: one that sends a reply takes the
-   * request (the router's multipart subscriptions); one that returns nothing leaves it to Apollo Server.
-   */
-  graphqlPreHandler?: preHandlerAsyncHookHandler[];
+  /** Hooks run once a /graphql request's body is read, before Apollo Server sees it (the router's trusted documents). */
+  graphqlPreHandler?: preHandlerHookHandler[];
   /** fastify's trustProxy: which proxies may name the client in X-Forwarded-For (only the router faces clients). */
   trustProxy?: FastifyServerOptions['trustProxy'];
   /**
@@ -183,7 +180,7 @@ export async function createGraphQLService<TContext extends BaseContext>(
     url: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
     onRequest: [...(options.graphqlOnRequest ?? []), onlyJsonBodies],
-    ...(options.graphqlPreHandler && { preHandler: options.graphqlPreHandler }),
+    preHandler: options.graphqlPreHandler ?? [],
     // Everything the request runs (formatError, subgraph fetches) logs under its request id.
     handler(request, reply) {
       return runInRequestScope({ id: request.id, log: request.log as unknown as Logger }, () => handler.call(this, request, reply));

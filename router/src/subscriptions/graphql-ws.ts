@@ -9,7 +9,7 @@ import { WebSocketServer } from 'ws';
 import type { ErrorFormatter, SubscriptionExecutor } from './executor.js';
 import type { Lease, SubscriptionQuota } from './quota.js';
 import { resultIterator } from './results.js';
-import type { SubscriptionValidator } from './validate.js';
+import type { OperationResolver, SubscriptionValidator } from './validate.js';
 
 export interface GraphqlWsOptions {
   server: Server;
@@ -23,6 +23,7 @@ export interface GraphqlWsOptions {
   keepAliveMs: number;
   idleCloseMs: number;
   logger: Logger;
+  resolveOperation?: OperationResolver;
 }
 
 /** What the router keeps about one graphql-ws connection. */
@@ -108,8 +109,10 @@ export function serveGraphqlWs(options: GraphqlWsOptions): { close(): Promise<vo
       async onSubscribe(ctx, id, payload) {
         const connection = connections.get(ctx);
         if (!connection) return [new GraphQLError('The connection is not initialised', { extensions: { code: 'BAD_REQUEST' } })];
+        const resolved = options.resolveOperation ? options.resolveOperation(payload) : payload;
+        if (resolved instanceof GraphQLError) return [resolved];
         const schema = executor.internals().schema;
-        const checked = validator.check(schema, payload);
+        const checked = validator.check(schema, resolved);
         if (!checked.ok) return checked.errors;
         const lease = quota.acquire(connection.clientIp, connection.leases.size);
         if (lease instanceof GraphQLError) return [lease];

@@ -9,7 +9,7 @@ import { serveGraphqlWs } from './graphql-ws.js';
 import { multipartSubscriptions } from './multipart.js';
 import { SubscriptionQuota } from './quota.js';
 import { UpstreamPool } from './upstream.js';
-import { SubscriptionValidator } from './validate.js';
+import { SubscriptionValidator, type OperationResolver } from './validate.js';
 
 export { SubscriptionExecutor } from './executor.js';
 
@@ -19,6 +19,8 @@ export interface SubscriptionsOptions {
   logger: Logger;
   trustProxy: boolean | string[] | ((address: string, hop: number) => boolean);
   settings?: RouterSettings;
+  /** Applied to each graphql-ws subscribe payload first (trusted documents); HTTP has the /graphql preHandlers. */
+  resolveOperation?: OperationResolver;
 }
 
 /** The errors of a subscription, formatted as Apollo Server formats a query's, then masked by the same formatError. */
@@ -34,7 +36,8 @@ export function subscriptionErrorFormatter(logger: Logger): ErrorFormatter {
 /**
  * The router's subscriptions (docs/realtime.md): graphql-ws on the router's port and multipart HTTP on POST
  * /graphql, both executed by one SubscriptionExecutor over the gateway's planner and data sources.
- * - `preHandler` goes on the /graphql route (createGraphQLService's `graphqlPreHandler`);
+ * - `preHandler` goes on the /graphql route (createGraphQLService's `graphqlPreHandler`), after any that rewrite
+ *   or refuse the request (trusted documents);
  * - `attach` takes WebSocket upgrades on the service's HTTP server, and completes every stream when the service
  *   closes (SIGTERM), before the sockets close.
  */
@@ -73,6 +76,7 @@ export function createSubscriptions(options: SubscriptionsOptions) {
         keepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS,
         idleCloseMs: config.SUBSCRIPTION_IDLE_CLOSE_MS,
         logger,
+        ...(options.resolveOperation && { resolveOperation: options.resolveOperation }),
       });
       app.addHook('preClose', async () => ws.close());
     },

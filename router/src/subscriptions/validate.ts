@@ -15,7 +15,14 @@ export interface SubscriptionPayload {
   query?: unknown;
   operationName?: unknown;
   variables?: unknown;
+  extensions?: unknown;
 }
+
+/**
+ * What a graphql-ws subscribe payload becomes before it is validated (trusted documents: a manifest id becomes
+ * its document, a document not in the list is refused); HTTP requests go through the /graphql preHandlers instead.
+ */
+export type OperationResolver = (payload: SubscriptionPayload) => SubscriptionPayload | GraphQLError;
 
 export type Validated =
   | { ok: true; query: string; document: DocumentNode; operationName?: string; variables: Record<string, unknown> }
