@@ -2,7 +2,7 @@ import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { createLogger, maskUnexpectedErrors } from '@shop/service';
+import { createLogger, maskUnexpectedErrors, registry } from '@shop/service';
 import { GraphQLError } from 'graphql';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -233,6 +233,9 @@ describe('graphql-ws through the router', () => {
     await until(() => log.productSubscriptions === 1, 5_000, 'the shared subscription');
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(log.productSubscriptions).toBe(1);
+    const metrics = await registry.metrics();
+    expect(metrics).toMatch(/^router_subscriptions_open 3$/m);
+    expect(metrics).toMatch(/^router_subscription_streams_open 1$/m);
     data.setStock('p1', 9);
     await until(() => watches.every((watch) => watch.results.length === 1), 5_000, 'the event at every client');
     for (const watch of watches) expect(watch.results).toEqual([{ data: { productUpdated: { id: 'p1', stock: 9, inStock: true } } }]);

@@ -6,6 +6,7 @@ import { settings as routerSettings, type RouterSettings } from '../config.js';
 import type { OperationLimits } from '../limits.js';
 import { SubscriptionExecutor, type ErrorFormatter } from './executor.js';
 import { serveGraphqlWs } from './graphql-ws.js';
+import { countInMetrics } from './metrics.js';
 import { multipartSubscriptions } from './multipart.js';
 import { SubscriptionQuota } from './quota.js';
 import { UpstreamPool } from './upstream.js';
@@ -78,7 +79,11 @@ export function createSubscriptions(options: SubscriptionsOptions) {
         logger,
         ...(options.resolveOperation && { resolveOperation: options.resolveOperation }),
       });
-      app.addHook('preClose', async () => ws.close());
+      const uncount = countInMetrics({ subscriptions: () => quota.open, streams: () => executor.openStreams });
+      app.addHook('preClose', async () => {
+        await ws.close();
+        uncount();
+      });
     },
   };
 }
