@@ -8,7 +8,7 @@ import { GraphQLError, type ExecutionArgs, type FormattedExecutionResult, type G
 import { WebSocketServer } from 'ws';
 import type { ErrorFormatter, SubscriptionExecutor } from './executor.js';
 import type { Lease, SubscriptionQuota } from './quota.js';
-import { resultIterator } from './results.js';
+import { resultIterator, serialized } from './results.js';
 import type { OperationResolver, SubscriptionValidator } from './validate.js';
 
 export interface GraphqlWsOptions {
@@ -150,6 +150,14 @@ export function serveGraphqlWs(options: GraphqlWsOptions): { close(): Promise<vo
           () => {
             if (connection.leases.get(id) === subscription.lease) release(connection, id, socket);
             else subscription.lease();
+          },
+          // Each result is written to the socket as graphql-ws would write it, with the payload serialized once
+          // for every client of a shared stream, and without a round of promises per client and event. graphql-ws
+          // still sends `complete`, after these, when the iteration ends.
+          (result) => {
+            if (socket.readyState !== socket.OPEN) return true;
+            socket.send(`{"id":${JSON.stringify(id)},"type":"next","payload":${serialized(result)}}`);
+            return true;
           },
         ) as unknown as AsyncGenerator<never>;
       },

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError, type FormattedExecutionResult } from 'graphql';
 import type { ErrorFormatter, SubscriptionExecutor } from './executor.js';
 import type { SubscriptionQuota } from './quota.js';
+import { serialized } from './results.js';
 import type { SubscriptionPayload, SubscriptionValidator } from './validate.js';
 
 export interface MultipartOptions {
@@ -80,7 +81,7 @@ export function multipartSubscriptions(options: MultipartOptions) {
       },
       {
         next: (result: FormattedExecutionResult) => {
-          if (!ended) body.write(part(JSON.stringify({ payload: result })));
+          if (!ended) body.write(part(`{"payload":${serialized(result)}}`));
         },
         complete: () => {
           if (ended) return;

@@ -1,6 +1,18 @@
 import type { FormattedExecutionResult } from 'graphql';
 import type { ResultSink } from './executor.js';
 
+const serializations = new WeakMap<FormattedExecutionResult, string>();
+
+/**
+ * A result as JSON, serialized once however many clients it goes to (a shared stream gives every reader the same
+ * result object): with ten thousand clients on one product, one event is one JSON.stringify, not ten thousand.
+ */
+export function serialized(result: FormattedExecutionResult): string {
+  let json = serializations.get(result);
+  if (json === undefined) serializations.set(result, (json = JSON.stringify(result)));
+  return json;
+}
+
 /**
  * A subscription's results as an async generator, what graphql-ws's server iterates: `start` opens the stream and
  * returns how to end it early, which `return()` (the client completed, or its socket closed) calls, as does the
@@ -9,6 +21,8 @@ import type { ResultSink } from './executor.js';
 export function resultIterator(
   start: (sink: ResultSink) => () => void,
   onEnd: () => void,
+  /** Sends a result itself, in order, instead of yielding it (the fast path of graphql-ws.ts); false to yield it. */
+  deliver?: (result: FormattedExecutionResult) => boolean,
 ): AsyncGenerator<FormattedExecutionResult, undefined, unknown> {
   const queue: FormattedExecutionResult[] = [];
   let finished = false;
@@ -27,6 +41,8 @@ export function resultIterator(
   const stop = start({
     next(result) {
       if (finished) return;
+      // Nothing queued before it: it may go out at once, ahead of no other result.
+      if (queue.length === 0 && deliver?.(result)) return;
       if (waiting) wake({ value: result, done: false });
       else queue.push(result);
     },
