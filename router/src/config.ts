@@ -45,6 +45,13 @@ export const routerSettings = serviceSettings
     SUBSCRIPTION_KEEPALIVE_MS: setting.integer(10_000, { min: 100 }),
     /** How long the router keeps re-subscribing to a subgraph that dropped the connection, before the stream ends with SERVICE_UNAVAILABLE. */
     SUBSCRIPTION_RESUBSCRIBE_BUDGET_MS: setting.integer(15_000, { min: 0 }),
+    /**
+     * Trusted documents: `allow` runs manifest ids, full documents and APQ; `safelist` runs only the operations in
+     * the persisted-query manifest, by id or text (docs/security.md). Production deployments set safelist.
+     */
+    PERSISTED_QUERIES: setting.oneOf(['allow', 'safelist'], 'allow'),
+    /** The persisted-query manifest (Apollo's format): schema/persisted-query-manifest.json unless set. */
+    PERSISTED_QUERIES_MANIFEST: setting.text(undefined),
     /** @apollo/gateway reports usage to Apollo unless this is 1; the router sets it itself. */
     APOLLO_TELEMETRY_DISABLED: setting.text(undefined),
   });

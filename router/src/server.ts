@@ -1,7 +1,10 @@
 import { createGraphQLService, createLogger, isProduction, SANDBOX_ORIGIN } from '@shop/service';
+import { GraphQLError } from 'graphql';
 import { settings } from './config.js';
 import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
+import { explorerLandingPage, serveExplorerAssets } from './explorer.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
+import { manifestFor, NOT_IN_LIST, persistedQueriesHook, resolvePersistedOperation } from './persisted-queries.js';
 import { createSubscriptions } from './subscriptions/index.js';
 import { SupergraphFile } from './supergraph-file.js';
 import { trustProxySetting } from './trust-proxy.js';
@@ -34,9 +37,24 @@ export async function buildServer() {
       'SECURITY: ROUTER_SECRET is not set. The subgraphs cannot tell the router from anyone else. Set the same ROUTER_SECRET on the router and every subgraph.',
     );
   }
+  // Trusted documents: manifest ids run in both modes; safelist runs nothing else (docs/security.md).
+  const persistedQueries = settings().PERSISTED_QUERIES;
+  const manifest = manifestFor(persistedQueries, settings().PERSISTED_QUERIES_MANIFEST, logger);
+  // The offline explorer needs introspection for its docs; without it the landing page stays Apollo's.
+  const introspection = settings().INTROSPECTION ?? !isProduction;
   const trustProxy = trustProxySetting(settings().TRUST_PROXY);
-  // Subscriptions (docs/realtime.md): multipart on the /graphql route, graphql-ws on the same port.
-  const subscriptions = createSubscriptions({ gateway, limits, logger, trustProxy });
+  // Subscriptions (docs/realtime.md): multipart on the /graphql route, graphql-ws on the same port; both follow
+  // the trusted documents (HTTP through the preHandler before theirs, graphql-ws through resolveOperation).
+  const subscriptions = createSubscriptions({
+    gateway,
+    limits,
+    logger,
+    trustProxy,
+    resolveOperation: (payload) => {
+      const resolution = resolvePersistedOperation(payload, manifest, persistedQueries);
+      return resolution.ok ? resolution.params : new GraphQLError(resolution.message, { extensions: { code: NOT_IN_LIST } });
+    },
+  });
   const service = await createGraphQLService<RouterContext>({
     name: 'router',
     logger,
@@ -47,7 +65,10 @@ export async function buildServer() {
     parseOptions: { maxTokens: limits.tokens },
     validationRules: limitRules(limits),
     plugins: [costLimitPlugin<RouterContext>(limits)],
-    graphqlPreHandler: [subscriptions.preHandler],
+    graphqlPreHandler: [persistedQueriesHook(manifest, persistedQueries), subscriptions.preHandler],
+    // In safelist mode no hash is ever registered: APQ is off, and an unknown id is refused before Apollo.
+    ...(persistedQueries === 'safelist' && { persistedQueries: false as const }),
+    ...(introspection && { landingPage: explorerLandingPage<RouterContext>() }),
     // request.ip is the socket's address, or with TRUST_PROXY the client's from X-Forwarded-For.
     context: async (request) => ({ authorization: request.headers.authorization, requestId: request.id, clientIp: request.ip }),
     readiness: async () => {
@@ -58,5 +79,6 @@ export async function buildServer() {
     },
   });
   subscriptions.attach(service.app);
+  if (introspection) await serveExplorerAssets(service.app);
   return Object.assign(service, { subscriptions });
 }

@@ -407,6 +407,24 @@ describe('shutdown', () => {
   });
 });
 
+describe('trusted documents', () => {
+  it('with PERSISTED_QUERIES=safelist, a subscription not in the manifest is refused over both transports', async () => {
+    const safelisted = await startRouter({ PERSISTED_QUERIES: 'safelist' });
+    try {
+      const client = wsClient(safelisted.wsUrl);
+      const { error } = await collect(client, STOCK_UPDATES, { ids: ['p1'] }).done;
+      expect((error as { extensions?: { code?: string } }[]).map((e) => e.extensions?.code)).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
+      await client.dispose();
+      const overHttp = await multipart(safelisted.url, STOCK_UPDATES, { ids: ['p1'] }).done;
+      expect(overHttp.status).toBe(400);
+      expect(codes(overHttp.body as never)).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
+    } finally {
+      await safelisted.close();
+      delete process.env.PERSISTED_QUERIES;
+    }
+  });
+});
+
 describe('differential', () => {
   it('each event equals what a stock @apollo/gateway answers for the same selection as a query, errors and nulls included', async () => {
     const logger = createLogger('stock');
