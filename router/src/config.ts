@@ -24,8 +24,15 @@ export const routerSettings = serviceSettings
     TRUST_PROXY: setting.text(undefined),
     /** Deadline of one subgraph fetch, headers and body. */
     SUBGRAPH_TIMEOUT_MS: setting.integer(5_000, { min: 1 }),
-    /** How long queries are retried while a subgraph cannot be reached (a redeploy). */
+    /** How long queries are retried while a subgraph that said it was shutting down cannot be reached (a redeploy). */
     SUBGRAPH_RETRY_BUDGET_MS: setting.integer(10_000, { min: 0 }),
+    /**
+     * How long a subgraph may refuse connections, without having said it was shutting down, before its circuit
+     * breaker opens and requests for it fail at once. Keep it well below SUBGRAPH_TIMEOUT_MS.
+     */
+    SUBGRAPH_BREAKER_WINDOW_MS: setting.integer(2_000, { min: 0 }),
+    /** While a subgraph's breaker is open, how often one request is let through to see whether it is back. */
+    SUBGRAPH_BREAKER_PROBE_MS: setting.integer(1_000, { min: 1 }),
     MAX_QUERY_DEPTH: setting.integer(10, { min: 1 }),
     MAX_QUERY_ALIASES: setting.integer(15, { min: 0 }),
     MAX_ROOT_FIELDS: setting.integer(10, { min: 1 }),

@@ -43,6 +43,18 @@ export const metrics = {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   }),
+  subgraphBreakerOpen: new Gauge({
+    name: 'router_subgraph_breaker_open',
+    help: "Whether the router's circuit breaker for a subgraph is open (1): it refused connections past the window",
+    labelNames: ['subgraph'],
+    registers: [registry],
+  }),
+  subgraphBreakerRejections: new Counter({
+    name: 'router_subgraph_breaker_rejected_total',
+    help: "Subgraph fetches the router failed at once, without sending them, because the subgraph's breaker was open",
+    labelNames: ['subgraph'],
+    registers: [registry],
+  }),
   graphqlRequests: new Counter({
     name: 'graphql_requests_total',
     help: 'GraphQL operations executed, by operation name and type',

@@ -10,7 +10,8 @@ import { settings } from '../config.js';
 import { dedupeRepresentations, expandEntities } from '../entity-dedupe.js';
 import type { RouterContext } from '../gateway.js';
 import { subgraphTimeoutMs, unavailable } from '../subgraph-failures.js';
-import { postJson, SubgraphClosingError, withRetries } from '../subgraph-http.js';
+import { breakerFor } from '../circuit-breaker.js';
+import { isConnectionFailure, postJson, SubgraphClosingError, withRetries, type SubgraphAnswer } from '../subgraph-http.js';
 
 assertPatchedVersion('@apollo/gateway', '2.14.4', import.meta.url);
 
@@ -35,7 +36,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   /**
    * Replaces the gateway's fetch: node's http client with keep-alive sockets (subgraph-http.ts), each distinct
    * entity representation sent once (entity-dedupe.ts), and queries, never mutations, retried while the
-   * subgraph cannot be reached, as during its redeploy.
+   * subgraph cannot be reached, as during its redeploy, but not through an outage: the subgraph's circuit
+   * breaker (circuit-breaker.ts) ends the retries, and then fails requests at once until a probe gets through.
    */
   override async sendRequest(request: GatewayGraphQLRequest, _context: RouterContext): Promise<GatewayGraphQLResponse> {
     const { http: target, ...payload } = request;
@@ -45,12 +47,26 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     const body = JSON.stringify(deduped ? { ...payload, variables: { ...payload.variables, representations: deduped.unique } } : payload);
     const headers = Object.fromEntries(target.headers);
     const isMutation = /^\s*mutation\b/.test(payload.query ?? '');
+    const breaker = breakerFor(this.serviceName);
     const send = async () => {
-      const answer = await this.post(target.url, headers, body, this.timeoutMs);
-      if (answer.status === 503) throw new SubgraphClosingError(`${this.serviceName} is shutting down`);
+      // Throws at once, sending nothing, while the breaker is open (not a connection failure: never retried).
+      const admission = breaker.admit();
+      let answer: SubgraphAnswer;
+      try {
+        answer = await this.post(target.url, headers, body, this.timeoutMs);
+      } catch (error) {
+        if (isConnectionFailure(error)) breaker.unreachable(admission, false);
+        else breaker.released(admission);
+        throw error;
+      }
+      if (answer.status === 503) {
+        breaker.unreachable(admission, true);
+        throw new SubgraphClosingError(`${this.serviceName} is shutting down`);
+      }
+      breaker.answered(admission, answer.closing === true);
       return answer;
     };
-    const answer = await withRetries(send, !isMutation);
+    const answer = await withRetries(send, !isMutation, undefined, (delay) => breaker.retryDelay(delay));
     if (answer.status < 200 || answer.status >= 300 || !answer.contentType.includes('json')) {
       throw new Error(`${this.serviceName} answered HTTP ${answer.status} (${answer.contentType})`);
     }
