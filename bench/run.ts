@@ -8,6 +8,8 @@
  *   npm run bench -- --duration 30 --connections 64
  *   npm run bench -- --rounds 5            split each gateway's time into 5 interleaved rounds (default 3)
  *   npm run bench -- --soak                100k OrderHistory requests through our router; RSS must not grow >15%
+ *   npm run bench -- --subscriptions       10,000 subscriptions through one router: RSS per 1,000, fan-out p50/p99
+ *                                          (bench/subscriptions.ts; --clients, --changes)
  *   npm run bench -- --only Catalogue --cpu-prof   also a V8 CPU profile of each gateway and subgraph over the timed
  *                                                  workloads, under bench/results/profiles/ (git-ignored)
  *
@@ -49,6 +51,12 @@ const WORKLOADS = [...READ_WORKLOADS, 'PlaceOrder'] as const;
 type ReadWorkload = (typeof READ_WORKLOADS)[number];
 
 // ---------- options ----------
+
+// The subscriptions bench is a run of its own (its own stack on PGlite, no peers): bench/subscriptions.ts.
+if (process.argv.includes('--subscriptions')) {
+  const { benchSubscriptions } = await import('./subscriptions.js');
+  process.exit(await benchSubscriptions(process.argv.slice(2)));
+}
 
 const { values: args } = parseArgs({
   options: {

@@ -40,6 +40,18 @@ export const routerSettings = serviceSettings
     MAX_QUERY_DIRECTIVES: setting.integer(50, { min: 0 }),
     MAX_QUERY_COST: setting.integer(5_000, { min: 1 }),
     COST_LIST_SIZE: setting.integer(10, { min: 0 }),
+    /** Subscriptions one graphql-ws connection may hold open at once (router/src/subscriptions). */
+    SUBSCRIPTIONS_PER_CONNECTION: setting.integer(25, { min: 1 }),
+    /** Subscriptions one client address may hold open at once, over all its connections and both transports. */
+    SUBSCRIPTIONS_PER_CLIENT: setting.integer(100, { min: 1 }),
+    /** Subscriptions the router holds open at once, all clients together. */
+    SUBSCRIPTIONS_MAX: setting.integer(20_000, { min: 1 }),
+    /** A graphql-ws connection with no subscription for this long is closed. */
+    SUBSCRIPTION_IDLE_CLOSE_MS: setting.integer(60_000, { min: 1_000 }),
+    /** Keep-alive period on both legs: WebSocket pings to clients, graphql-ws pings to subgraphs, multipart heartbeats. */
+    SUBSCRIPTION_KEEPALIVE_MS: setting.integer(10_000, { min: 100 }),
+    /** How long the router keeps re-subscribing to a subgraph that dropped the connection, before the stream ends with SERVICE_UNAVAILABLE. */
+    SUBSCRIPTION_RESUBSCRIBE_BUDGET_MS: setting.integer(15_000, { min: 0 }),
     /**
      * Trusted documents: `allow` runs manifest ids, full documents and APQ; `safelist` runs only the operations in
      * the persisted-query manifest, by id or text (docs/security.md). Production deployments set safelist.
