@@ -307,6 +307,53 @@ describe('Apollo Client through the router', () => {
     alice.stop();
     bob.stop();
   });
+
+  it('HttpLink multipart: every refusal, before the stream (400/429 graphql-response+json) or from the subgraph (one part), surfaces as one error with its code', async () => {
+    // Apollo Client 4's HttpLink reads a non-multipart answer as one GraphQL result whatever its status, when it is
+    // application/graphql-response+json (parseAndCheckHttpResponse); a multipart one part by part.
+    const refusal = async (query: string, variables: Record<string, unknown>, authorization?: string) => {
+      const client = new ApolloClient({
+        link: new HttpLink({ uri: router.url, ...(authorization && { headers: { authorization } }) }),
+        cache: new InMemoryCache(),
+      });
+      const results: any[] = [];
+      await new Promise<void>((resolve, reject) =>
+        client
+          .subscribe({ query: gql(query), variables })
+          .subscribe({ next: (result) => void results.push(result), error: reject, complete: resolve }),
+      );
+      client.stop();
+      expect(results, query).toHaveLength(1);
+      expect(results[0].data, query).toBeUndefined();
+      expect(results[0].error?.name, query).toBe('CombinedGraphQLErrors');
+      return results[0].error.errors.map((e: GraphQLError) => e.extensions?.code);
+    };
+    // From the subgraph, after the multipart response started.
+    expect(await refusal(ORDER_UPDATES, { id: newOrder() })).toEqual(['UNAUTHENTICATED']);
+    expect(await refusal(ORDER_UPDATES, { id: newOrder() }, 'Bearer bob')).toEqual(['FORBIDDEN']);
+    expect(await refusal(ORDER_UPDATES, { id: 'no-such-order' }, 'Bearer alice')).toEqual(['NOT_FOUND']);
+    expect(await refusal(STOCK_UPDATES, { ids: Array.from({ length: 101 }, (_, i) => `p${i}`) })).toEqual(['BAD_USER_INPUT']);
+    // From the router, before the stream starts (400).
+    expect(await refusal(STOCK_UPDATES, { ids: [{ id: 'p1' }] })).toEqual(['BAD_USER_INPUT']);
+    expect(
+      await refusal(
+        'subscription { orderUpdated(id: "o1") { a: items { product { id } } b: items { product { id } } } }',
+        {},
+        'Bearer alice',
+      ),
+    ).toEqual(['COST_ESTIMATED_TOO_EXPENSIVE']);
+    // The quota (429): SUBSCRIPTIONS_PER_CLIENT=6, every test client is 127.0.0.1.
+    await until(() => router.service.subscriptions.quota.open === 0, 5_000, 'earlier subscriptions to end');
+    const open = [1, 2, 3, 4, 5, 6].map(() => multipart(router.url, STOCK_UPDATES, { ids: ['p3'] }));
+    try {
+      await until(() => router.service.subscriptions.quota.open === 6, 5_000, 'six open subscriptions');
+      expect(await refusal(STOCK_UPDATES, { ids: ['p3'] })).toEqual(['RATE_LIMITED']);
+    } finally {
+      for (const watch of open) watch.abort();
+      await Promise.all(open.map((watch) => watch.done.catch(() => undefined)));
+    }
+    await until(() => router.service.subscriptions.quota.open === 0, 5_000, 'the quota to empty');
+  });
 });
 
 describe('multipart HTTP subscriptions', () => {
