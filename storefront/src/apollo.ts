@@ -110,6 +110,17 @@ export const client = new ApolloClient({
       // Pages of a list merge into one list per filter and sort, so "Show more" appends.
       Query: { fields: { products: relayStylePagination(['filter', 'sort']) } },
       User: { fields: { orders: relayStylePagination() } },
+      // An order's status only moves forward (PENDING, then PAID or CANCELLED, for good). A subscription's first
+      // event, "the order as it is now", can be read before a payment this page just made and arrive after its
+      // answer; it must not take a PAID order back to PENDING.
+      Order: {
+        fields: {
+          status: {
+            merge: (existing: string | undefined, incoming: string) =>
+              existing === 'PAID' || existing === 'CANCELLED' ? existing : incoming,
+          },
+        },
+      },
     },
   }),
 });
