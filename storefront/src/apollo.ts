@@ -1,4 +1,12 @@
-import { ApolloClient, ApolloLink, CombinedGraphQLErrors, HttpLink, InMemoryCache, type DocumentNode } from '@apollo/client';
+import {
+  ApolloClient,
+  ApolloLink,
+  CombinedGraphQLErrors,
+  HttpLink,
+  InMemoryCache,
+  type DocumentNode,
+  type StoreObject,
+} from '@apollo/client';
 import { SetContextLink } from '@apollo/client/link/context';
 import { ErrorLink } from '@apollo/client/link/error';
 import { PersistedQueryLink } from '@apollo/client/link/persisted-queries';
@@ -110,17 +118,25 @@ export const client = new ApolloClient({
       // Pages of a list merge into one list per filter and sort, so "Show more" appends.
       Query: { fields: { products: relayStylePagination(['filter', 'sort']) } },
       User: { fields: { orders: relayStylePagination() } },
-      // An order's status only moves forward (PENDING, then PAID or CANCELLED, for good). A subscription's first
-      // event, "the order as it is now", can be read before a payment this page just made and arrive after its
-      // answer; it must not take a PAID order back to PENDING.
       Order: {
         fields: {
+          // An order's status only moves forward (PENDING, then PAID or CANCELLED, for good): a subscription's
+          // snapshot read just before a payment made on this page must not take it back.
           status: {
             merge: (existing: string | undefined, incoming: string) =>
               existing === 'PAID' || existing === 'CANCELLED' ? existing : incoming,
           },
+          // Lines have no id, so each operation's selection of them (OrderDetail's, OrderUpdates') is merged line by
+          // line instead of replacing the others' fields, which would leave the order page's query incomplete.
+          items: {
+            merge: (existing: StoreObject[] | undefined, incoming: StoreObject[], { mergeObjects }) =>
+              existing && existing.length === incoming.length
+                ? incoming.map((line, index) => mergeObjects(existing[index]!, line))
+                : incoming,
+          },
         },
       },
+      Money: { merge: true },
     },
   }),
 });
