@@ -54,11 +54,9 @@ export async function buildSubgraphServer<TSchema extends Record<string, unknown
     name: options.name,
     schema,
     context: (request) => options.context(request, database.db),
-    readiness: () =>
-      runReadinessChecks({
-        ...database.readiness,
-        ...(events?.broker && { broker: async () => events!.broker!.ready() }),
-      }),
+    // The broker is not among them: while NATS is away the subgraph serves as usual and its events wait in the
+    // outbox, so a broker outage must not take every replica out of service.
+    readiness: () => runReadinessChecks(database.readiness),
     // The router's request ids, with its secret: a subgraph logs under the id of the client request it serves.
     trustCallerRequestIds: true,
     // With ROUTER_SECRET set, a subgraph answers only callers that hold it.

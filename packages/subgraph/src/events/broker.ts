@@ -16,6 +16,7 @@ const DUPLICATE_WINDOW_NS = 2 * 60 * 1_000_000_000;
  */
 export class Broker {
   private following = new Set<{ stop(): void }>();
+  private connected = true;
 
   private constructor(
     readonly connection: NatsConnection,
@@ -31,6 +32,7 @@ export class Broker {
       waitOnFirstConnect: true,
     });
     const broker = new Broker(connection, jetstream(connection), logger);
+    broker.watchStatus();
     await broker.ensureStream();
     return broker;
   }
@@ -87,10 +89,25 @@ export class Broker {
     })();
   }
 
-  /** Whether the connection is up: a readiness check. */
+  /** Follows the connection's ups and downs, for the logs and `connected`. */
+  private watchStatus(): void {
+    void (async () => {
+      for await (const status of this.connection.status()) {
+        if (status.type === 'disconnect') {
+          this.connected = false;
+          this.logger.warn('lost the NATS connection; events wait in the outbox until it is back');
+        } else if (status.type === 'reconnect') {
+          this.connected = true;
+          this.logger.info('NATS connection is back');
+        }
+      }
+    })();
+  }
+
+  /** Whether the connection is up now (while it is not, publishes fail and the relay retries). */
   ready(): true | string {
     if (this.connection.isClosed()) return 'the NATS connection is closed';
-    return this.connection.info ? true : 'not connected to NATS';
+    return this.connected ? true : 'not connected to NATS; reconnecting';
   }
 
   async close(): Promise<void> {
