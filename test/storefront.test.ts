@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -123,6 +124,21 @@ describe('the storefront in a browser', () => {
     page.on('response', (response) => {
       if (response.status() >= 500) problems.push(`HTTP ${response.status()} from ${response.url()}`);
     });
+    // Subscriptions go over graphql-ws: each subscribe message must carry its id and no text either.
+    page.on('websocket', (socket) => {
+      socket.on('framesent', ({ payload }) => {
+        const message = JSON.parse(payload.toString()) as {
+          type: string;
+          payload?: { operationName: string; query?: string; extensions?: { persistedQuery?: { sha256Hash: string } } };
+        };
+        if (message.type !== 'subscribe' || !message.payload) return;
+        sent.push({
+          operationName: message.payload.operationName,
+          hash: message.payload.extensions?.persistedQuery?.sha256Hash,
+          withText: typeof message.payload.query === 'string' && message.payload.query !== '',
+        });
+      });
+    });
     page.on('request', (request) => {
       const url = new URL(request.url());
       if (`${url.origin}${url.pathname}` !== routerUrl || request.method() === 'OPTIONS') return;
@@ -238,6 +254,73 @@ describe('the storefront in a browser', () => {
     await page.getByText('PAID', { exact: true }).waitFor();
     const paid = await api<{ order: { status: string } }>('OrderDetail', { id: orderId }, login.token);
     expect(paid.order.status).toBe('PAID');
+  });
+
+  /** The demo customer's token, and the sweater's id and stock, as the API says now. */
+  async function customerAndSweater() {
+    const { login } = await api<{ login: { token: string } }>('Login', {
+      input: { email: DEMO_CUSTOMER.email, password: DEMO_CUSTOMER.password },
+    });
+    const { products } = await api<{ products: { edges: { node: CatalogueNode }[] } }>('Catalogue', {
+      filter: { search: 'Merino Wool Sweater' },
+    });
+    const id = products.edges[0]!.node.id;
+    const stock = async () => (await api<{ product: { stock: number } }>('ProductPage', { id })).product.stock;
+    return { token: login.token, sweater: { id, stock } };
+  }
+
+  const placeOrder = async (token: string, productId: string, quantity: number) =>
+    (
+      await api<{ placeOrder: { order: { id: string } } }>(
+        'PlaceOrder',
+        { input: { items: [{ productId, quantity }], idempotencyKey: randomUUID() } },
+        token,
+      )
+    ).placeOrder.order.id;
+
+  it('sees PAID arrive without a reload when the order is paid elsewhere (OrderUpdates)', async () => {
+    const { token, sweater } = await customerAndSweater();
+    const orderId = await placeOrder(token, sweater.id, 1);
+    await page.goto(`${base}/orders/${orderId}`);
+    await page.getByText('PENDING', { exact: true }).waitFor();
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    // Paid by another client (the shopper's phone, say): only the subscription can tell this page.
+    await api('PayOrder', { input: { orderId, paymentToken: 'tok_visa' } }, token);
+    await page.getByText('PAID', { exact: true }).waitFor();
+    expect(navigations).toEqual([]);
+  });
+
+  it("sees a product's stock fall without a reload when another buyer orders it (StockUpdates)", async () => {
+    const { sweater } = await customerAndSweater();
+    await page.goto(`${base}/products/${sweater.id}`);
+    await page.getByText(`${await sweater.stock()} in stock`, { exact: true }).waitFor();
+    const navigations: string[] = [];
+    page.on('framenavigated', (frame) => navigations.push(frame.url()));
+    const other = await post<{ register: { token: string } }>(
+      {
+        operationName: 'Register',
+        variables: { input: { email: `buyer-${randomUUID()}@test.shop`, password: 'correct horse battery', name: 'Another Buyer' } },
+        extensions: { persistedQuery: { version: 1, sha256Hash: MANIFEST_IDS.get('Register') } },
+      },
+      undefined,
+      routerUrl,
+    );
+    // The page's subscription may still be opening when the first order lands; a second one then shows it.
+    let shown = false;
+    for (let attempt = 0; attempt < 3 && !shown; attempt += 1) {
+      await placeOrder(other.data!.register.token, sweater.id, 1);
+      const now = await sweater.stock();
+      shown = await page
+        .getByText(`${now} in stock`, { exact: true })
+        .waitFor({ timeout: 5_000 })
+        .then(
+          () => true,
+          () => false,
+        );
+    }
+    expect(shown).toBe(true);
+    expect(navigations).toEqual([]);
   });
 
   it('lets an admin read the sales report, and create, update and restock a product', async () => {

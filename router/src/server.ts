@@ -1,10 +1,9 @@
 import { createGraphQLService, createLogger, isProduction, SANDBOX_ORIGIN } from '@shop/service';
-import { GraphQLError } from 'graphql';
 import { settings } from './config.js';
 import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
 import { explorerLandingPage, serveExplorerAssets } from './explorer.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
-import { manifestFor, NOT_IN_LIST, persistedQueriesHook, resolvePersistedOperation } from './persisted-queries.js';
+import { manifestFor, persistedQueriesHook, subscribePayloadResolver } from './persisted-queries.js';
 import { createSubscriptions } from './subscriptions/index.js';
 import { SupergraphFile } from './supergraph-file.js';
 import { trustProxySetting } from './trust-proxy.js';
@@ -50,10 +49,7 @@ export async function buildServer() {
     limits,
     logger,
     trustProxy,
-    resolveOperation: (payload) => {
-      const resolution = resolvePersistedOperation(payload, manifest, persistedQueries);
-      return resolution.ok ? resolution.params : new GraphQLError(resolution.message, { extensions: { code: NOT_IN_LIST } });
-    },
+    resolveOperation: subscribePayloadResolver(manifest, persistedQueries),
   });
   const service = await createGraphQLService<RouterContext>({
     name: 'router',

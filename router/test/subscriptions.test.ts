@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { ApolloGateway } from '@apollo/gateway';
@@ -466,6 +467,46 @@ describe('trusted documents', () => {
       expect(overHttp.status).toBe(400);
       expect(codes(overHttp.body as never)).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
     } finally {
+      await safelisted.close();
+      delete process.env.PERSISTED_QUERIES;
+    }
+  });
+});
+
+describe('trusted documents by id', () => {
+  it('with PERSISTED_QUERIES=safelist, a subscribe carrying a manifest id and an empty query runs the manifest text', async () => {
+    const { operations } = JSON.parse(readFileSync(new URL('../../schema/persisted-query-manifest.json', import.meta.url), 'utf8')) as {
+      operations: { id: string; name: string }[];
+    };
+    const sha256Hash = operations.find((operation) => operation.name === 'OrderUpdates')!.id;
+    const safelisted = await startRouter({ PERSISTED_QUERIES: 'safelist' });
+    const client = wsClient(safelisted.wsUrl, 'Bearer alice');
+    const subscribe = (hash: string) => {
+      const results: any[] = [];
+      let stop = () => {};
+      const done = new Promise<{ error?: unknown }>((resolve) => {
+        stop = client.subscribe(
+          {
+            query: '',
+            operationName: 'OrderUpdates',
+            variables: { id: orderId },
+            extensions: { persistedQuery: { version: 1, sha256Hash: hash } },
+          },
+          { next: (result) => void results.push(result), error: (error) => resolve({ error }), complete: () => resolve({}) },
+        );
+      });
+      return { results, done, stop };
+    };
+    const orderId = newOrder();
+    try {
+      const byId = subscribe(sha256Hash);
+      await until(() => byId.results.length === 1, 5_000, 'the order as it is now');
+      expect(byId.results[0]).toMatchObject({ data: { orderUpdated: { id: orderId, __typename: 'Order' } } });
+      byId.stop();
+      const { error } = await subscribe('0'.repeat(64)).done;
+      expect((error as { extensions?: { code?: string } }[]).map((e) => e.extensions?.code)).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
+    } finally {
+      await client.dispose();
       await safelisted.close();
       delete process.env.PERSISTED_QUERIES;
     }

@@ -1,10 +1,16 @@
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router';
-import { useMutation, useQuery } from '@apollo/client/react';
+import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { OrderStatus } from '../components/OrderStatus';
 import { Loading } from '../components/Status';
-import { CancelOrderDocument, OrderDetailDocument, PayOrderDocument, type OrderDetailQuery } from '../generated/graphql';
+import {
+  CancelOrderDocument,
+  OrderDetailDocument,
+  OrderUpdatesDocument,
+  PayOrderDocument,
+  type OrderDetailQuery,
+} from '../generated/graphql';
 import { formatDate, formatMoney, shortId } from '../lib/format';
 import { useTitle } from '../lib/use-title';
 
@@ -18,6 +24,9 @@ export function OrderPage() {
     fetchPolicy: 'cache-and-network',
     errorPolicy: 'all',
   });
+  // Each change of status as it happens (paid elsewhere, cancelled at expiry) updates the cached order; the
+  // subscription ends by itself once the order is PAID or CANCELLED.
+  useSubscription(OrderUpdatesDocument, { variables: { id }, skip: !id });
   const order = data?.order;
   useTitle(order ? `Order ${shortId(order.id)}` : 'Order');
 

@@ -1,11 +1,11 @@
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { useQuery } from '@apollo/client/react';
+import { useQuery, useSubscription } from '@apollo/client/react';
 import { addToCart, MAX_QUANTITY } from '../cart/cart';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { ProductArt } from '../components/ProductArt';
 import { EmptyState, Loading } from '../components/Status';
-import { ProductPageDocument } from '../generated/graphql';
+import { ProductPageDocument, StockUpdatesDocument } from '../generated/graphql';
 import { formatMoney } from '../lib/format';
 import { useTitle } from '../lib/use-title';
 
@@ -13,6 +13,9 @@ export function ProductPage() {
   const { id = '' } = useParams();
   // Stock changes under the shopper's feet: show the cached product at once, then what the router says now.
   const { data, error, refetch } = useQuery(ProductPageDocument, { variables: { id }, fetchPolicy: 'cache-and-network' });
+  // Then each change of its stock or price as it happens (another buyer's order, a restock): the event updates the
+  // cached product, so the page shows it without a reload.
+  useSubscription(StockUpdatesDocument, { variables: { ids: [id] }, skip: !id });
   const product = data?.product;
   useTitle(product?.name);
   const [quantity, setQuantity] = useState(1);
