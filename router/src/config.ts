@@ -26,6 +26,15 @@ export const routerSettings = serviceSettings
     SUBGRAPH_TIMEOUT_MS: setting.integer(5_000, { min: 1 }),
     /** How long queries are retried while a subgraph cannot be reached (a redeploy). */
     SUBGRAPH_RETRY_BUDGET_MS: setting.integer(10_000, { min: 0 }),
+    /** In-flight deduplication of identical subgraph queries (router/src/dedupe.ts); false turns it off everywhere. */
+    DEDUPE_SUBGRAPHS: setting.boolean(true),
+    /** Subgraphs whose queries are never deduplicated, comma-separated (for example products). */
+    DEDUPE_DISABLED_SUBGRAPHS: setting
+      .list()
+      .refine(
+        (names) => names.every((name) => (SUBGRAPH_NAMES as readonly string[]).includes(name)),
+        `must name subgraphs, comma-separated: ${SUBGRAPH_NAMES.join(', ')}`,
+      ),
     MAX_QUERY_DEPTH: setting.integer(10, { min: 1 }),
     MAX_QUERY_ALIASES: setting.integer(15, { min: 0 }),
     MAX_ROOT_FIELDS: setting.integer(10, { min: 1 }),

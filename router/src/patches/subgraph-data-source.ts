@@ -7,6 +7,7 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import type { GatewayGraphQLRequest, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { assertPatchedVersion, metrics } from '@shop/service';
 import { settings } from '../config.js';
+import { dedupeEnabled, fetchKey, inFlightFetches, isMutationDocument } from '../dedupe.js';
 import { dedupeRepresentations, expandEntities } from '../entity-dedupe.js';
 import type { RouterContext } from '../gateway.js';
 import { subgraphTimeoutMs, unavailable } from '../subgraph-failures.js';
@@ -28,14 +29,16 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     private readonly post: typeof postJson,
     private readonly timeoutMs = subgraphTimeoutMs(),
     private readonly routerSecret = settings().ROUTER_SECRET,
+    private readonly dedupe = dedupeEnabled(serviceName, settings()),
   ) {
     super({ url });
   }
 
   /**
    * Replaces the gateway's fetch: node's http client with keep-alive sockets (subgraph-http.ts), each distinct
-   * entity representation sent once (entity-dedupe.ts), and queries, never mutations, retried while the
-   * subgraph cannot be reached, as during its redeploy.
+   * entity representation sent once (entity-dedupe.ts), identical queries in flight at once sent once
+   * (dedupe.ts), and queries, never mutations, retried while the subgraph cannot be reached, as during its
+   * redeploy.
    */
   override async sendRequest(request: GatewayGraphQLRequest, _context: RouterContext): Promise<GatewayGraphQLResponse> {
     const { http: target, ...payload } = request;
@@ -44,13 +47,18 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     const deduped = Array.isArray(representations) ? dedupeRepresentations(representations) : null;
     const body = JSON.stringify(deduped ? { ...payload, variables: { ...payload.variables, representations: deduped.unique } } : payload);
     const headers = Object.fromEntries(target.headers);
-    const isMutation = /^\s*mutation\b/.test(payload.query ?? '');
+    const isMutation = isMutationDocument(payload.query);
     const send = async () => {
       const answer = await this.post(target.url, headers, body, this.timeoutMs);
       if (answer.status === 503) throw new SubgraphClosingError(`${this.serviceName} is shutting down`);
       return answer;
     };
-    const answer = await withRetries(send, !isMutation);
+    const fetchAnswer = () => withRetries(send, !isMutation);
+    const answer = isMutation
+      ? await fetchAnswer().finally(() => inFlightFetches.forgetInFlight())
+      : this.dedupe
+        ? await inFlightFetches.run(fetchKey(this.serviceName, headers.authorization, body), fetchAnswer)
+        : await fetchAnswer();
     if (answer.status < 200 || answer.status >= 300 || !answer.contentType.includes('json')) {
       throw new Error(`${this.serviceName} answered HTTP ${answer.status} (${answer.contentType})`);
     }
