@@ -2,6 +2,7 @@ import { createGraphQLService, createLogger, isProduction, SANDBOX_ORIGIN } from
 import { settings } from './config.js';
 import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
+import { contractOperationsPath, warmPlansOnLoad } from './plan-warmup.js';
 import { SupergraphFile } from './supergraph-file.js';
 import { trustProxySetting } from './trust-proxy.js';
 
@@ -25,6 +26,8 @@ export async function buildServer() {
   const logger = createLogger('router');
   const supergraph = new SupergraphFile(supergraphPath(), logger);
   const gateway = createGateway(supergraph);
+  // The contract's query plans are built whenever a supergraph loads, before the first client needs them.
+  warmPlansOnLoad(gateway, contractOperationsPath(), logger);
   const corsOrigins = [SANDBOX_ORIGIN, ...settings().CORS_ORIGINS];
   // Operation limits, all enforced here before any subgraph is called (docs/security.md).
   const limits = operationLimits();
