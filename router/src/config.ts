@@ -35,6 +35,8 @@ export const routerSettings = serviceSettings
         (names) => names.every((name) => (SUBGRAPH_NAMES as readonly string[]).includes(name)),
         `must name subgraphs, comma-separated: ${SUBGRAPH_NAMES.join(', ')}`,
       ),
+    /** Inbound deduplication: identical client queries in flight at once share one execution. */
+    DEDUPE_OPERATIONS: setting.boolean(false),
     MAX_QUERY_DEPTH: setting.integer(10, { min: 1 }),
     MAX_QUERY_ALIASES: setting.integer(15, { min: 0 }),
     MAX_ROOT_FIELDS: setting.integer(10, { min: 1 }),

@@ -17,6 +17,8 @@
  * sent before it: a client that reads after its own write must not get an answer from before the write.
  */
 
+import type { ApolloServerPlugin, BaseContext, GraphQLResponse } from '@apollo/server';
+import { HeaderMap } from '@apollo/server';
 import type { SubgraphAnswer } from './subgraph-http.js';
 
 /** A shared fetch, removed from the map when it settles or when a mutation makes it stale. */
@@ -41,12 +43,8 @@ export class InFlightDedupe<T> {
    * The flight is removed from the map when it settles, success or error.
    */
   run(key: string, send: () => Promise<T>): Promise<T> {
-    const existing = this.flights.get(key);
-    if (existing) {
-      existing.joined++;
-      this.shared++;
-      return existing.promise;
-    }
+    const existing = this.join(key);
+    if (existing) return existing;
     const flight: Flight<T> = { promise: undefined as unknown as Promise<T>, joined: 0 };
     flight.promise = (async () => {
       try {
@@ -58,6 +56,17 @@ export class InFlightDedupe<T> {
     })();
     this.flights.set(key, flight);
     return flight.promise;
+  }
+
+  /** The outcome of the identical fetch in flight, if there is one. */
+  join(key: string): Promise<T> | undefined {
+    const existing = this.flights.get(key);
+    if (existing) {
+      existing.joined++;
+      this.shared++;
+      return existing.promise;
+    }
+    return undefined;
   }
 
   /**
@@ -86,3 +95,63 @@ export function dedupeEnabled(subgraph: string, settings: { DEDUPE_SUBGRAPHS: bo
 
 /** The router's subgraph fetches in flight, one map for every subgraph: a mutation answered by any of them makes all stale. */
 export const inFlightFetches = new InFlightDedupe<SubgraphAnswer>();
+
+/** How long waiters wait for a shared execution that has not answered before they run their own. */
+const SHARED_EXECUTION_WAIT_MS = 30_000;
+
+type SingleResult = Extract<GraphQLResponse['body'], { kind: 'single' }>['singleResult'];
+interface SharedResponse {
+  status: number | undefined;
+  result: SingleResult;
+}
+
+/**
+ * Inbound deduplication (`DEDUPE_OPERATIONS`): identical client queries in flight at once (same document text,
+ * operation name, variables and authorization header) share one execution, planning, fetches and result shaping
+ * included. The first runs; the others wait for its response and answer with it. Mutations never share, a
+ * mutation's answer makes the executions in flight unjoinable (as for fetches), and an incremental (@defer)
+ * response is not shared: the waiters then run on their own.
+ */
+export function operationDedupePlugin<TContext extends BaseContext & { authorization?: string }>(
+  executions = new InFlightDedupe<SharedResponse | null>(),
+): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      let settle: ((shared: SharedResponse | null) => void) | undefined;
+      return {
+        async responseForOperation({ operation, request, queryHash, contextValue }) {
+          if (operation?.operation !== 'query') return null;
+          const key = `${queryHash}\n${request.operationName ?? ''}\n${contextValue.authorization ?? ''}\n${JSON.stringify(request.variables ?? {})}`;
+          const running = executions.join(key);
+          if (running) {
+            const shared = await running;
+            if (!shared) return null;
+            const http = { status: shared.status, headers: new HeaderMap() };
+            // A response object of its own; its data is the first response's, which nothing changes once sent.
+            return { http, body: { kind: 'single', singleResult: { ...shared.result } } } as GraphQLResponse;
+          }
+          void executions.run(
+            key,
+            () =>
+              new Promise<SharedResponse | null>((resolve) => {
+                // Should this request never reach willSendResponse, its waiters run on their own after a while.
+                const fallback = setTimeout(() => resolve(null), SHARED_EXECUTION_WAIT_MS);
+                fallback.unref();
+                settle = (shared) => {
+                  clearTimeout(fallback);
+                  resolve(shared);
+                };
+              }),
+          );
+          return null;
+        },
+        async willSendResponse({ response, operation }) {
+          if (operation?.operation === 'mutation') executions.forgetInFlight();
+          if (!settle) return;
+          settle(response.body.kind === 'single' ? { status: response.http.status, result: response.body.singleResult } : null);
+          settle = undefined;
+        },
+      };
+    },
+  };
+}

@@ -1,6 +1,7 @@
 import { createGraphQLService, createLogger, isProduction, SANDBOX_ORIGIN } from '@shop/service';
 import { settings } from './config.js';
 import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
+import { operationDedupePlugin } from './dedupe.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
 import { contractOperationsPath, warmPlansOnLoad } from './plan-warmup.js';
 import { SupergraphFile } from './supergraph-file.js';
@@ -45,7 +46,7 @@ export async function buildServer() {
     trustProxy: trustProxySetting(settings().TRUST_PROXY),
     parseOptions: { maxTokens: limits.tokens },
     validationRules: limitRules(limits),
-    plugins: [costLimitPlugin<RouterContext>(limits)],
+    plugins: [costLimitPlugin<RouterContext>(limits), ...(settings().DEDUPE_OPERATIONS ? [operationDedupePlugin<RouterContext>()] : [])],
     // request.ip is the socket's address, or with TRUST_PROXY the client's from X-Forwarded-For.
     context: async (request) => ({ authorization: request.headers.authorization, requestId: request.id, clientIp: request.ip }),
     readiness: async () => {

@@ -2,10 +2,10 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { composeServices } from '@apollo/composition';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { InFlightDedupe, inFlightFetches } from '../src/dedupe.js';
+import { InFlightDedupe, inFlightFetches, operationDedupePlugin } from '../src/dedupe.js';
 import type { RouterContext } from '../src/gateway.js';
 import { createGateway } from '../src/gateway.js';
 import { graphql } from './shaping/graphql.js';
@@ -105,8 +105,8 @@ let products: Awaited<ReturnType<typeof subgraphServer>>;
 let reviews: Awaited<ReturnType<typeof subgraphServer>>;
 let supergraphSdl: string;
 
-async function router(): Promise<ApolloServer<RouterContext>> {
-  const server = new ApolloServer<RouterContext>({ gateway: createGateway(supergraphSdl) });
+async function router(plugins: ApolloServerPlugin<RouterContext>[] = []): Promise<ApolloServer<RouterContext>> {
+  const server = new ApolloServer<RouterContext>({ gateway: createGateway(supergraphSdl), plugins });
   await server.start();
   return server;
 }
@@ -254,6 +254,33 @@ describe('in-flight deduplication of subgraph fetches', () => {
     await Promise.all(Array.from({ length: 5 }, () => ask(server, CATALOGUE, { category: 'socks' })));
     expect(sentTo('products')).toHaveLength(5);
     expect(sentTo('reviews')).toHaveLength(5);
+    await server.stop();
+  });
+});
+
+describe('inbound deduplication of client operations (DEDUPE_OPERATIONS)', () => {
+  it('runs N identical queries in flight at once once, and never shares across tokens or mutations', async () => {
+    // Outbound sharing off, so that one fetch per subgraph can only mean one execution.
+    process.env.DEDUPE_SUBGRAPHS = 'false';
+    const executions = new InFlightDedupe<never>();
+    const server = await router([operationDedupePlugin(executions as never)]);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => ask(server, CATALOGUE, { category: 'socks' })));
+    expect(sentTo('products')).toHaveLength(1);
+    expect(sentTo('reviews')).toHaveLength(1);
+    expect(executions.shared).toBe(9);
+    for (const answer of answers) expect(answer).toEqual(answers[0]);
+    expect(answers[0]!.data!.products).toHaveLength(2);
+
+    sent.length = 0;
+    const tokens = ['Bearer alice', 'Bearer bob', 'Bearer alice', 'Bearer bob'];
+    const who = await Promise.all(tokens.map((token) => ask(server, WHO, {}, token)));
+    expect(who.map((answer) => answer.data!.whoAmI)).toEqual(tokens);
+    expect(sentTo('products')).toHaveLength(2);
+
+    sent.length = 0;
+    await Promise.all([ask(server, 'mutation { touch }'), ask(server, 'mutation { touch }')]);
+    expect(sentTo('products')).toHaveLength(2);
+    expect(executions.size).toBe(0);
     await server.stop();
   });
 });
