@@ -7,6 +7,7 @@
  *   npm run bench -- --only OrderHistory   one workload (or a comma-separated list)
  *   npm run bench -- --duration 30 --connections 64
  *   npm run bench -- --rounds 5            split each gateway's time into 5 interleaved rounds (default 3)
+ *   npm run bench -- --baseline bench/results/<file>.json   compare whole-stack CPU per request with that run
  *   npm run bench -- --soak                100k OrderHistory requests through our router; RSS must not grow >15%
  *   npm run bench -- --only Catalogue --cpu-prof   also a V8 CPU profile of each gateway and subgraph over the timed
  *                                                  workloads, under bench/results/profiles/ (git-ignored)
@@ -27,12 +28,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import postgres from 'postgres';
 import { parse, print, type OperationDefinitionNode } from 'graphql';
 import { freePort, ServiceProcess, sumMetric } from '../scripts/stack.js';
-import { ensurePeersInstalled, HIVE_GATEWAY_VERSION, PeerProcess } from './peers/index.js';
+import { ensurePeersInstalled, HIVE_GATEWAY_VERSION, HIVE_ROUTER_RUNTIME_VERSION, PeerProcess } from './peers/index.js';
 import {
+  baselineWorkload,
   computeRatios,
   formatReport,
+  stackCpuMsPerRequest,
   GATEWAY_LABELS,
   writeResults,
   type BenchResults,
@@ -44,9 +48,16 @@ import {
 import { BENCH_PASSWORD, createDatabases, DEFAULT_SIZE, seed, SUBGRAPHS, type Dataset, type Subgraph } from './seed.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const READ_WORKLOADS = ['OrderHistory', 'Catalogue', 'ProductPage', 'OrderDetail'] as const;
+const READ_WORKLOADS = ['OrderHistory', 'OrderHistoryFewUsers', 'CatalogueIdentical', 'Catalogue', 'ProductPage', 'OrderDetail'] as const;
 const WORKLOADS = [...READ_WORKLOADS, 'PlaceOrder'] as const;
 type ReadWorkload = (typeof READ_WORKLOADS)[number];
+/** The reads that run alongside PlaceOrder, one of each kind. */
+const MIXED_READS = ['OrderHistory', 'Catalogue', 'ProductPage', 'OrderDetail'] as const satisfies readonly ReadWorkload[];
+/** Workloads that are one products fetch: their limit is the products subgraph asked the same directly. */
+const PRODUCTS_ONLY: readonly ReadWorkload[] = ['CatalogueIdentical', 'Catalogue', 'ProductPage'];
+/** Customers of OrderHistoryFewUsers: each has about four requests in flight at 32 connections. */
+const FEW_USERS = 8;
+const DEFAULT_BASELINE = 'bench/results/2026-11-27T15-38-53-496Z.json';
 
 // ---------- options ----------
 
@@ -61,6 +72,7 @@ const { values: args } = parseArgs({
     'place-order-rate': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     rounds: { type: 'string' },
+    baseline: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -96,6 +108,8 @@ const options = {
   only: args.only ? args.only.split(',').map((w) => w.trim()) : [...WORKLOADS],
   soak: args.soak!,
   cpuProfile: args['cpu-prof']!,
+  /** An earlier result file whose whole-stack CPU per request the report compares with. */
+  baseline: args.baseline ?? DEFAULT_BASELINE,
   quick,
   databaseServer: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
 };
@@ -208,6 +222,28 @@ function otherCpu(subgraphs: Record<Subgraph, ServiceProcess>): Record<Subgraph 
     postgres: cpuMsOfCommand('postgres'),
     client: (usage.user + usage.system) / 1000,
   };
+}
+
+/**
+ * CPU milliseconds so far of the PostgreSQL backends serving the bench's databases: their pids from
+ * pg_stat_activity, their CPU from /proc (the server runs on this machine). A backend that has gone since the
+ * last look is missing from the sum, so the pools' connections, which stay open, are what this counts.
+ */
+async function postgresBackendsCpu(admin: postgres.Sql): Promise<Map<number, number>> {
+  const rows = await admin<{ pid: number }[]>`select pid from pg_stat_activity where datname like 'shop_bench_%'`;
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    const used = processCpu(pid);
+    if (used) cpu.set(pid, (used.ticks * 1000) / CLOCK_TICKS);
+  }
+  return cpu;
+}
+
+/** The backends' CPU between two looks; a backend that appeared in between counts from zero. */
+function backendsCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
+  return sum;
 }
 
 /** Resident memory of the process tree, in MiB. */
@@ -342,6 +378,8 @@ interface Gateway {
 }
 
 const cleanups: (() => Promise<unknown>)[] = [];
+/** A connection to the PostgreSQL server, for pg_stat_activity. */
+let admin: postgres.Sql | undefined;
 async function cleanup() {
   while (cleanups.length) await cleanups.pop()!().catch(() => {});
 }
@@ -356,10 +394,12 @@ function step(message: string) {
 
 async function main() {
   const startedAt = new Date();
-  const peersInstalled: { hiveGateway?: string } = options.soak ? {} : ensurePeersInstalled();
+  const peersInstalled: { hiveGateway?: string; hiveRouterRuntime?: string } = options.soak ? {} : ensurePeersInstalled();
 
   step(`databases on ${options.databaseServer.replace(/\/\/[^@/]*@/, '//***@')}`);
   const urls = await createDatabases(options.databaseServer);
+  admin = postgres(options.databaseServer, { max: 1, onnotice: () => {} });
+  cleanups.push(() => admin!.end());
   console.log(`  created ${SUBGRAPHS.map((s) => `shop_bench_${s}`).join(', ')}`);
 
   const dataDir = mkdtempSync(path.join(tmpdir(), 'shop-bench-'));
@@ -437,7 +477,7 @@ async function main() {
       );
     }
     writeFileSync(supergraphFile, supergraph);
-    for (const name of ['apollo', 'hive'] as const) {
+    for (const name of ['apollo', 'hive', 'hiveRust'] as const) {
       const peer = new PeerProcess(name, await freePort(), { ...env, ...gatewayEnv(name), SUPERGRAPH_FILE: supergraphFile });
       cleanups.push(() => peer.stop());
       await peer.start();
@@ -461,6 +501,15 @@ async function main() {
   const readOrders = dataset.orders.filter((o) => readerIndexes.has(o.buyerIndex));
   const reads: Record<ReadWorkload, Request[]> = {
     OrderHistory: readerTokens.map((t) => ({ body: body('OrderHistory', { first: 20 }), headers: authorized(t.token) })),
+    OrderHistoryFewUsers: readerTokens
+      .slice(0, FEW_USERS)
+      .map((t) => ({ body: body('OrderHistory', { first: 20 }), headers: authorized(t.token) })),
+    CatalogueIdentical: [
+      {
+        body: body('Catalogue', { first: 20, filter: { category: dataset.categories[0], inStock: true }, sort: 'PRICE_ASC' }),
+        headers: anonymous,
+      },
+    ],
     Catalogue: dataset.categories.flatMap((category) =>
       SORTS.map((sort) => ({ body: body('Catalogue', { first: 20, filter: { category, inStock: true }, sort }), headers: anonymous })),
     ),
@@ -492,8 +541,18 @@ async function main() {
 
   if (options.soak) return soak(gateways[0]!, reads.OrderHistory, startedAt);
 
-  step('checking that the three gateways give identical answers');
+  // The limit of the one-fetch workloads: the products subgraph asked the client's operation itself, as the router would.
+  const direct: Gateway = {
+    name: 'direct' as GatewayName,
+    url: `http://127.0.0.1:${ports.products}`,
+    pid: subgraphs.products.child!.pid!,
+    stop: async () => {},
+  };
+  const directly = (requests: Request[]) => requests.map((r) => ({ ...r, headers: { ...r.headers, 'x-router-secret': routerSecret } }));
+
+  step(`checking that the ${gateways.length} gateways give identical answers`);
   const verification = await verify(gateways, reads, placeOrders());
+  verification.push(...(await verifyDirect(gateways[0]!, direct, reads, directly)));
   for (const v of verification)
     console.log(
       `  ${v.identical ? 'ok  ' : 'DIFF'} ${v.workload} (${v.checked} requests)${v.identical ? '' : `\n    ${v.problems.join('\n    ')}`}`,
@@ -532,6 +591,17 @@ async function main() {
       }
     }
     for (const gateway of gateways) result.measurements[gateway.name] = combineRounds(rounds.get(gateway.name)!);
+    if (PRODUCTS_ONLY.includes(workload)) {
+      const m = await measure(direct, subgraphs, directly(reads[workload]), options.warmupSeconds);
+      result.limit = { how: 'direct', rps: m.rps, measurement: m };
+      console.log(
+        `  ${'direct'.padEnd(11)} ${m.rps.toFixed(1).padStart(7)} rps  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors.total} (products subgraph asked directly)`,
+      );
+    } else {
+      const ours = result.measurements.ours;
+      const rest = ours ? stackCpuMsPerRequest(ours) - ours.cpuMsPerRequest : NaN;
+      if (Number.isFinite(rest) && rest > 0) result.limit = { how: 'computed', rps: (cpus().length * 1000) / rest };
+    }
     workloads.push(result);
   }
 
@@ -550,6 +620,7 @@ async function main() {
       '@apollo/gateway': packageVersion('@apollo/gateway'),
       '@apollo/server': packageVersion('@apollo/server'),
       '@graphql-hive/gateway': peersInstalled.hiveGateway ?? HIVE_GATEWAY_VERSION,
+      '@graphql-hive/router-runtime': peersInstalled.hiveRouterRuntime ?? HIVE_ROUTER_RUNTIME_VERSION,
     },
     dataset: {
       products: dataset.products.length,
@@ -560,6 +631,7 @@ async function main() {
     verification,
     ratios: computeRatios(workloads),
     workloads,
+    baseline: readBaseline(options.baseline),
   };
   step('results');
   console.log(formatReport(results));
@@ -577,7 +649,9 @@ async function main() {
 }
 
 const DESCRIPTIONS: Record<(typeof WORKLOADS)[number] | 'Reads+PlaceOrder', string> = {
-  OrderHistory: 'me { orders(first: 20) { items { product } } }: three subgraphs, rotating customers',
+  OrderHistory: 'me { orders(first: 20) { items { product } } }: three subgraphs, rotating customers (distinct requests in flight)',
+  OrderHistoryFewUsers: `OrderHistory for ${FEW_USERS} customers over all connections: identical requests in flight`,
+  CatalogueIdentical: 'one Catalogue page, the same for every request: identical requests in flight',
   Catalogue: 'products(first: 20, filter: { category, inStock: true }, sort), anonymous, rotating categories and sorts',
   ProductPage: 'product(id), anonymous, rotating products',
   OrderDetail: 'order(id) with buyer and items, rotating orders read by their buyers',
@@ -669,6 +743,7 @@ function combineRounds(rounds: Measurement[]): Measurement {
     },
     cpuMsPerRequest: weighted((m) => m.cpuMsPerRequest),
     otherCpuMsPerRequest: perKey((m) => m.otherCpuMsPerRequest),
+    postgresBackendsCpuMsPerRequest: weighted((m) => m.postgresBackendsCpuMsPerRequest ?? NaN),
     machineBusy: weighted((m) => m.machineBusy ?? NaN),
     countedBy: 'load',
     sqlPerRequest: perKey((m) => m.sqlPerRequest),
@@ -681,11 +756,13 @@ async function timed(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProces
   await settle(gateway, subgraphs);
   const before = await readCounters(subgraphs);
   const cpuBefore = cpuMs(gateway.pid);
+  const backendsBefore = await postgresBackendsCpu(admin!);
   const othersBefore = otherCpu(subgraphs);
   const machineBefore = machineCpuMs();
   const outcome = await run();
   const machineAfter = machineCpuMs();
   const othersAfter = otherCpu(subgraphs);
+  const backendsAfter = await postgresBackendsCpu(admin!);
   await settle(gateway, subgraphs);
   const cpuAfter = cpuMs(gateway.pid);
   const after = await readCounters(subgraphs);
@@ -702,6 +779,7 @@ async function timed(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProces
     errors: outcome.errors,
     cpuMsPerRequest: (cpuAfter - cpuBefore) / outcome.sent,
     otherCpuMsPerRequest,
+    postgresBackendsCpuMsPerRequest: backendsCpuBetween(backendsBefore, backendsAfter) / outcome.sent,
     machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
     countedBy: 'load',
     ...perRequest(before, after, outcome.sent),
@@ -726,8 +804,8 @@ async function placeOrderPhase(
   const mixed: WorkloadResult = { workload: 'Reads+PlaceOrder', description: DESCRIPTIONS['Reads+PlaceOrder'], measurements: {} };
   // Round-robin over the four reads, so every connection sends a mix.
   const mix: Request[] = [];
-  const longest = Math.max(...READ_WORKLOADS.map((w) => reads[w].length));
-  for (let i = 0; i < longest; i++) for (const w of READ_WORKLOADS) mix.push(reads[w][i % reads[w].length]!);
+  const longest = Math.max(...MIXED_READS.map((w) => reads[w].length));
+  for (let i = 0; i < longest; i++) for (const w of MIXED_READS) mix.push(reads[w][i % reads[w].length]!);
 
   for (const gateway of gateways) {
     const placeOrder = placeOrders();
@@ -917,6 +995,62 @@ async function verify(gateways: Gateway[], reads: Record<ReadWorkload, Request[]
     results.push({ workload: 'PlaceOrder', checked: gateways.length, identical: problems.length === 0, problems });
   }
   return results;
+}
+
+/** The products subgraph asked directly must answer what our router answers, or its rps is no limit of the same work. */
+async function verifyDirect(
+  ours: Gateway,
+  direct: Gateway,
+  reads: Record<ReadWorkload, Request[]>,
+  directly: (requests: Request[]) => Request[],
+): Promise<Verification[]> {
+  const results: Verification[] = [];
+  for (const workload of READ_WORKLOADS.filter((w) => options.only.includes(w) && PRODUCTS_ONLY.includes(w))) {
+    const problems: string[] = [];
+    const picks = [0, 1, 2].map((k) => reads[workload][Math.floor((k * reads[workload].length) / 3)]!);
+    for (const request of picks) {
+      const answers = await Promise.all(
+        [
+          [ours, request],
+          [direct, directly([request])[0]!],
+        ].map(async ([gateway, r]) => {
+          const response = await fetch(`${(gateway as Gateway).url}/graphql`, {
+            method: 'POST',
+            headers: (r as Request).headers,
+            body: (r as Request).body,
+          });
+          return (await response.json()) as GraphQLBody;
+        }),
+      );
+      if (answers.some((a) => a.errors || !a.data)) problems.push(`errors: ${JSON.stringify(answers.map((a) => a.errors)).slice(0, 300)}`);
+      const difference = firstDifference(canonical(answers[0]!.data), canonical(answers[1]!.data));
+      if (difference) problems.push(`ours vs products directly: ${difference}`);
+    }
+    results.push({ workload: `${workload} (direct)`, checked: picks.length * 2, identical: problems.length === 0, problems });
+  }
+  return results;
+}
+
+/** Our router's whole-stack CPU per request in an earlier result file, for the report to compare with. */
+function readBaseline(file: string): BenchResults['baseline'] {
+  const resolved = path.resolve(ROOT, file);
+  if (!existsSync(resolved)) return undefined;
+  const earlier = JSON.parse(readFileSync(resolved, 'utf8')) as BenchResults;
+  const cpuMsPerRequest: NonNullable<BenchResults['baseline']>['cpuMsPerRequest'] = {};
+  for (const { workload, measurements } of earlier.workloads) {
+    const ours = measurements.ours;
+    const o = ours?.otherCpuMsPerRequest;
+    if (!ours || !o || workload !== baselineWorkload(workload)) continue;
+    cpuMsPerRequest[workload] = {
+      router: ours.cpuMsPerRequest,
+      users: o.users,
+      products: o.products,
+      orders: o.orders,
+      postgres: o.postgres,
+      total: ours.cpuMsPerRequest + o.users + o.products + o.orders + o.postgres,
+    };
+  }
+  return { file: path.relative(ROOT, resolved), commit: earlier.git.commit, cpuMsPerRequest };
 }
 
 /**
