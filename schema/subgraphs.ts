@@ -8,6 +8,8 @@ export const SUBGRAPHS = SUBGRAPH_NAMES.map((name) => ({ name, url: `http://loca
 
 export const SUPERGRAPH_FILE = new URL('./supergraph.graphql', import.meta.url);
 export const CONTRACT_FILE = new URL('./operations/storefront.graphql', import.meta.url);
+/** The realtime contract: the subscriptions the storefront opens through the router. */
+export const REALTIME_CONTRACT_FILE = new URL('./operations/realtime.graphql', import.meta.url);
 
 export function subgraphSdlFile(name: string): URL {
   return new URL(`../subgraphs/${name}/schema.graphql`, import.meta.url);

@@ -21,6 +21,8 @@ export default async function setup(project: TestProject) {
     // Every test registers and logs in from 127.0.0.1; the rate limits have their own stack in security.test.ts.
     RATE_LIMIT_REGISTER_PER_IP: '100000',
     RATE_LIMIT_LOGIN_PER_IP: '100000',
+    // With TEST_NATS_URL, orders and products publish their events to JetStream and follow it (docs/events.md).
+    ...(process.env.TEST_NATS_URL && { NATS_URL: process.env.TEST_NATS_URL }),
   };
   // Free ports, so a test run never collides with `npm start` or another run on the same machine.
   const ports = await freePorts();

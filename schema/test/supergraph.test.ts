@@ -3,10 +3,12 @@ import { Kind, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { contractViolations } from '../api-schema.js';
 import { contractSchemaOf } from '../check-schema.js';
-import { composeSupergraph, CONTRACT_FILE, SUPERGRAPH_FILE } from '../subgraphs.js';
+import { composeSupergraph, CONTRACT_FILE, REALTIME_CONTRACT_FILE, SUPERGRAPH_FILE } from '../subgraphs.js';
 
 /** The shared client contract, `../shared/contract/storefront.graphql` from the repository root. */
 const SHARED_CONTRACT_FILE = new URL('../../../shared/contract/storefront.graphql', import.meta.url);
+/** The shared realtime contract, `../shared/contract/realtime.graphql`. */
+const SHARED_REALTIME_FILE = new URL('../../../shared/contract/realtime.graphql', import.meta.url);
 
 /** Every operation the storefront and admin console send. */
 const CONTRACT_OPERATIONS = [
@@ -65,5 +67,29 @@ describe('schema/operations/storefront.graphql', () => {
       expect(document.definitions.every((d) => d.kind === Kind.OPERATION_DEFINITION && d.name)).toBe(true);
       expect(contractViolations(contractSchemaOf(composeSupergraph().supergraphSdl!), copy)).toEqual([]);
     }
+  });
+});
+
+describe('schema/operations/realtime.graphql', () => {
+  const copy = readFileSync(REALTIME_CONTRACT_FILE, 'utf8');
+
+  it('has the two subscriptions of the realtime contract, each once', () => {
+    const operations = parse(copy).definitions.filter((d) => d.kind === Kind.OPERATION_DEFINITION);
+    expect(operations.map((d) => [d.operation, d.name?.value])).toEqual([
+      ['subscription', 'OrderUpdates'],
+      ['subscription', 'StockUpdates'],
+    ]);
+  });
+
+  it('validates against the API schema of the committed supergraph', () => {
+    expect(contractViolations(contractSchemaOf(readFileSync(SUPERGRAPH_FILE, 'utf8')), copy)).toEqual([]);
+  });
+
+  it('is byte-identical to ../shared/contract/realtime.graphql when that file is there', () => {
+    if (!existsSync(SHARED_REALTIME_FILE)) return;
+    expect(
+      readFileSync(SHARED_REALTIME_FILE).equals(readFileSync(REALTIME_CONTRACT_FILE)),
+      'schema/operations/realtime.graphql differs from the shared contract',
+    ).toBe(true);
   });
 });

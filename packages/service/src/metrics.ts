@@ -62,4 +62,17 @@ export const metrics = {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   }),
+  outboxRelayLag: new Histogram({
+    name: 'outbox_relay_lag_seconds',
+    help: 'Time from an event being written to the outbox to its publication (to the broker, or in-process without one)',
+    labelNames: ['service'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  }),
+  outboxPublished: new Counter({
+    name: 'outbox_events_published_total',
+    help: 'Outbox events this process published',
+    labelNames: ['service'],
+    registers: [registry],
+  }),
 };

@@ -4,6 +4,8 @@ import { setting, z } from '@shop/service/config';
 export const subgraphSettings = z.object({
   /** Embedded databases and the development token key live under it (`.data` where npm was run). */
   DATA_DIR: setting.text(undefined),
+  /** NATS with JetStream (`nats://host:4222`): events are published to its stream SHOP. Unset: no broker. */
+  NATS_URL: setting.url(['nats', 'tls']),
   /** Connections one process may open to PostgreSQL. */
   DB_POOL_MAX: setting.integer(10, { min: 1, max: 1_000 }),
   /** The HMAC key of login tokens: required in production; in development one is generated under DATA_DIR. */

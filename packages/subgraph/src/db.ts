@@ -24,6 +24,8 @@ export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
   driver: 'postgres' | 'pglite';
   /** The database's readiness checks: `database` (it runs a statement) and `migrations` (the newest is applied). */
   readiness: { database: ReadinessCheck; migrations: ReadinessCheck };
+  /** LISTENs to a notification channel (on a connection of its own with PostgreSQL); resolves to an unlisten. */
+  listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -136,6 +138,10 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       db: db as unknown as Database<TSchema>,
       driver: 'postgres',
       readiness: { database: answers(async () => void (await client`select 1`)), migrations },
+      listen: async (channel, onNotify) => {
+        const { unlisten } = await client.listen(channel, () => onNotify());
+        return unlisten;
+      },
       close: () => client.end({ timeout: 5 }),
     };
   }
@@ -157,6 +163,10 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
     db: db as unknown as Database<TSchema>,
     driver: 'pglite',
     readiness: { database: answers(async () => void (await unmeasured('select 1'))), migrations },
+    listen: async (channel, onNotify) => {
+      const unlisten = await client.listen(channel, () => onNotify());
+      return () => unlisten();
+    },
     close: () => client.close(),
   };
 }

@@ -4,6 +4,7 @@ import { clientError, type ErrorCode, type Logger } from '@shop/service';
 import { isUuid, type Viewer } from '@shop/subgraph';
 import { orderItems, orders, type OrderRow, type OrderState } from './db/schema.js';
 import type { OrdersDatabase } from './db/orders-repository.js';
+import { appendOrderEvents, orderEvents } from './events.js';
 import { PaymentTimeoutError, type ChargeResult, type PaymentProvider } from './payments/sandbox-provider.js';
 import { StockError, type ProductsClient } from './products-client.js';
 
@@ -130,6 +131,13 @@ export class Checkout {
         update ${orderItems} set unit_price_amount = v.amount, currency = v.currency
         from (values ${prices}) as v(product_id, amount, currency)
         where ${orderItems.orderId} = ${order.id} and ${orderItems.productId} = v.product_id`);
+      const unitPrices = new Map(reservation.lines.map((line) => [line.productId, line.unitPrice]));
+      await appendOrderEvents(tx, [
+        orderEvents.placed(
+          pending,
+          lines.map((line) => ({ ...line, unitPrice: unitPrices.get(line.productId)! })),
+        ),
+      ]);
       return pending;
     });
   }
@@ -169,12 +177,12 @@ export class Checkout {
   /** Step 4: record the provider's answer. Only a PAYING order moves, so a late answer cannot undo a settled one. */
   private async applyCharge(order: OrderRow, result: ChargeResult): Promise<OrderRow> {
     if (result.status === 'succeeded') {
-      const paid = await this.move(order.id, 'PAYING', {
-        state: 'PAID',
-        paidAt: result.createdAt,
-        chargeId: result.chargeId,
-        stockSettled: false,
-      });
+      const paid = await this.move(
+        order.id,
+        'PAYING',
+        { state: 'PAID', paidAt: result.createdAt, chargeId: result.chargeId, stockSettled: false },
+        (moved) => [orderEvents.paid(moved)],
+      );
       if (paid.state === 'PAID' && !paid.stockSettled) return this.settleStock(paid);
       return paid;
     }
@@ -185,11 +193,15 @@ export class Checkout {
 
   async cancel(viewer: Viewer, orderId: string): Promise<OrderRow> {
     const order = await this.ownOrder(viewer, orderId);
-    const [cancelled] = await this.db
-      .update(orders)
-      .set({ state: 'CANCELLED', stockSettled: false, updatedAt: new Date() })
-      .where(and(eq(orders.id, order.id), eq(orders.state, 'PENDING')))
-      .returning();
+    const cancelled = await this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(orders)
+        .set({ state: 'CANCELLED', stockSettled: false, updatedAt: new Date() })
+        .where(and(eq(orders.id, order.id), eq(orders.state, 'PENDING')))
+        .returning();
+      if (row) await appendOrderEvents(tx, [orderEvents.cancelled(row, 'BUYER')]);
+      return row;
+    });
     if (!cancelled) throw clientError('INVALID_STATE', 'Only a PENDING order can be cancelled');
     return this.settleStock(cancelled);
   }
@@ -223,12 +235,22 @@ export class Checkout {
   }
 
   /** Moves an order from one state to another if it is still in the first; returns where it stands either way. */
-  private async move(id: string, from: OrderState, changes: Partial<OrderRow>): Promise<OrderRow> {
-    const [moved] = await this.db
-      .update(orders)
-      .set({ ...changes, updatedAt: new Date() })
-      .where(and(eq(orders.id, id), eq(orders.state, from)))
-      .returning();
+  private async move(
+    id: string,
+    from: OrderState,
+    changes: Partial<OrderRow>,
+    eventsOf?: (moved: OrderRow) => ReturnType<(typeof orderEvents)[keyof typeof orderEvents]>[],
+  ): Promise<OrderRow> {
+    // With events, the move and its events are one transaction: both happen or neither.
+    const moved = await this.db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(orders)
+        .set({ ...changes, updatedAt: new Date() })
+        .where(and(eq(orders.id, id), eq(orders.state, from)))
+        .returning();
+      if (row && eventsOf) await appendOrderEvents(tx, eventsOf(row));
+      return row;
+    });
     return moved ?? this.reload(id);
   }
 
@@ -253,11 +275,18 @@ export class Checkout {
       .where(and(eq(orders.state, 'RESERVING'), lt(orders.updatedAt, before(this.timings.reservingTimeoutMs))))
       .returning({ id: orders.id });
     // ...and orders left unpaid past the hold time are cancelled.
-    const expired = await this.db
-      .update(orders)
-      .set({ state: 'CANCELLED', stockSettled: false, updatedAt: now })
-      .where(and(eq(orders.state, 'PENDING'), lt(orders.createdAt, before(this.timings.holdMs))))
-      .returning({ id: orders.id });
+    const expired = await this.db.transaction(async (tx) => {
+      const rows = await tx
+        .update(orders)
+        .set({ state: 'CANCELLED', stockSettled: false, updatedAt: now })
+        .where(and(eq(orders.state, 'PENDING'), lt(orders.createdAt, before(this.timings.holdMs))))
+        .returning();
+      await appendOrderEvents(
+        tx,
+        rows.map((row) => orderEvents.cancelled(row, 'EXPIRED')),
+      );
+      return rows;
+    });
     finished += abandoned.length + expired.length;
 
     // A payment whose answer never came: the provider knows whether the charge exists.

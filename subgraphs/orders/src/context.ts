@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { authenticate, isUuid, type Viewer } from '@shop/subgraph';
+import { authenticate, isUuid, type EventFeed, type SubscriptionConnection, type Viewer } from '@shop/subgraph';
 import type { FastifyRequest } from 'fastify';
 import type { Checkout } from './checkout.js';
 import {
@@ -78,8 +78,30 @@ export type Loaders = ReturnType<typeof createLoaders>;
 export interface Context extends Loaders {
   viewer: Viewer | null;
   checkout: Checkout;
+  db: OrdersDatabase;
+  /** The orders' events as they are published: what subscriptions listen to. */
+  events: EventFeed;
+  /** The caller's Authorization, which a subscription verifies again for every event. */
+  authorization: string | undefined;
 }
 
-export async function createContext(request: FastifyRequest, db: OrdersDatabase, checkout: Checkout): Promise<Context> {
-  return { viewer: await authenticate(request), checkout, ...createLoaders(db) };
+export async function createContext(request: FastifyRequest, db: OrdersDatabase, checkout: Checkout, events: EventFeed): Promise<Context> {
+  return {
+    viewer: await authenticate(request),
+    checkout,
+    db,
+    events,
+    authorization: request.headers.authorization,
+    ...createLoaders(db),
+  };
+}
+
+/** A subscription's context: its token is verified by the subscription itself, at the start and for every event. */
+export async function createSubscriptionContext(
+  connection: SubscriptionConnection,
+  db: OrdersDatabase,
+  checkout: Checkout,
+  events: EventFeed,
+): Promise<Context> {
+  return { viewer: null, checkout, db, events, authorization: connection.authorization, ...createLoaders(db) };
 }

@@ -1,8 +1,7 @@
-import { runInBackground } from '@shop/subgraph';
-import { buildSubgraphServer } from '@shop/subgraph';
+import { EventFeed, buildSubgraphServer, runInBackground } from '@shop/subgraph';
 import { Checkout } from './checkout.js';
 import { settings } from './config.js';
-import { createContext } from './context.js';
+import { createContext, createSubscriptionContext } from './context.js';
 import * as tables from './db/schema.js';
 import { SandboxPaymentProvider } from './payments/sandbox-provider.js';
 import { ProductsClient } from './products-client.js';
@@ -15,12 +14,15 @@ import { resolvers } from './resolvers/index.js';
 export async function buildServer() {
   let recovery: NodeJS.Timeout | undefined;
   let checkout: Checkout | undefined;
+  const feed = new EventFeed();
   const service = await buildSubgraphServer({
     name: 'orders',
     root: new URL('..', import.meta.url),
     tables,
     resolvers,
-    context: (request, db) => createContext(request, db, checkout!),
+    context: (request, db) => createContext(request, db, checkout!, feed),
+    subscriptionContext: (connection, db) => createSubscriptionContext(connection, db, checkout!, feed),
+    events: { outbox: tables.outbox, feed, subjects: 'shop.order.>' },
     onClose: () => clearInterval(recovery),
   });
   const { db } = service.database;
@@ -50,5 +52,5 @@ export async function buildServer() {
   };
   recover();
   recovery = setInterval(recover, settings().RECOVERY_INTERVAL_MS).unref();
-  return { ...service, checkout };
+  return { ...service, checkout, feed };
 }

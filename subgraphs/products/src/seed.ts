@@ -3,6 +3,7 @@ import { countAllProducts } from './db/products-repository.js';
 import { products } from './db/schema.js';
 import { settings } from './config.js';
 import { SHOP_CURRENCY } from './currency.js';
+import { appendProductEvents, productEvents } from './events.js';
 
 const CATALOGUE: Record<string, string[]> = {
   books: [
@@ -43,5 +44,8 @@ export async function seedDemoCatalogue(db: ProductsDatabase): Promise<void> {
       createdAt: new Date(Date.UTC(2026, 0, 1) + (c * 6 + i) * 3_600_000),
     })),
   );
-  await db.insert(products).values(rows).onConflictDoNothing();
+  await db.transaction(async (tx) => {
+    const created = await tx.insert(products).values(rows).onConflictDoNothing().returning();
+    await appendProductEvents(tx, created.map(productEvents.created));
+  });
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { outboxTable } from '@shop/subgraph/outbox-table';
 
 /**
  * The checkout saga's states. RESERVING, PAYING and FAILED are internal: clients see RESERVING and FAILED
@@ -71,6 +72,9 @@ export const sandboxCharges = pgTable('sandbox_payment_charges', {
   status: text('status').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 });
+
+/** Events written in the same transaction as the change they describe, published by the relay (docs/events.md). */
+export const outbox = outboxTable();
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;

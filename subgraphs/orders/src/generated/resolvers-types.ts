@@ -184,6 +184,17 @@ export type QueryOrderArgs = {
   id: Scalars['ID']['input'];
 };
 
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Watches an order: first the order as it is now, then the order again at each change of status (PENDING to PAID, PENDING to CANCELLED, also when an unpaid order expires), in order; it ends after PAID or CANCELLED. Its buyer and admins may watch it: UNAUTHENTICATED without a token (or once the token expires), FORBIDDEN for another buyer's order, NOT_FOUND for an unknown id. */
+  orderUpdated: Order;
+};
+
+
+export type SubscriptionOrderUpdatedArgs = {
+  id: Scalars['ID']['input'];
+};
+
 /** A shop account, owned by the users subgraph; the orders subgraph adds its orders. */
 export type User = {
   __typename?: 'User';
@@ -323,6 +334,7 @@ export type ResolversTypes = ResolversObject<{
   Product: ResolverTypeWrapper<EntityReference>;
   ProductSales: ResolverTypeWrapper<SalesRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<EntityReference>;
 }>;
 
@@ -347,6 +359,7 @@ export type ResolversParentTypes = ResolversObject<{
   Product: EntityReference;
   ProductSales: SalesRow;
   Query: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
   User: EntityReference;
 }>;
 
@@ -418,6 +431,10 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
 }>;
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  orderUpdated?: SubscriptionResolver<ResolversTypes['Order'], "orderUpdated", ParentType, ContextType, RequireFields<SubscriptionOrderUpdatedArgs, 'id'>>;
+}>;
+
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -437,6 +454,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Product?: ProductResolvers<ContextType>;
   ProductSales?: ProductSalesResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;
 

@@ -4,6 +4,17 @@ import { Mutation } from './Mutation.js';
 import { Order, OrderItem } from './Order.js';
 import { Product, ProductSales } from './Product.js';
 import { Query } from './Query.js';
+import { Subscription } from './Subscription.js';
 import { User } from './User.js';
 
-export const resolvers: Resolvers = { DateTime: DateTimeScalar, Query, Mutation, Order, OrderItem, User, Product, ProductSales };
+export const resolvers: Resolvers = {
+  DateTime: DateTimeScalar,
+  Query,
+  Mutation,
+  Subscription,
+  Order,
+  OrderItem,
+  User,
+  Product,
+  ProductSales,
+};

@@ -1,5 +1,6 @@
 import { and, asc, count, desc, eq, gte, ilike, lte, or, sql, type SQL } from 'drizzle-orm';
 import { preparedPerDatabase, preparedPerShape, type Database } from '@shop/subgraph';
+import { appendProductEvents, productEvents } from '../events.js';
 import * as tables from './schema.js';
 import { products, type ProductRow } from './schema.js';
 
@@ -113,12 +114,16 @@ export async function findProductBySku(db: ProductsDatabase, sku: string): Promi
   return row;
 }
 
-/** Inserts a product, or returns undefined when the sku is taken. */
-export async function insertProduct(db: ProductsDatabase, product: typeof products.$inferInsert): Promise<ProductRow | undefined> {
-  const [row] = await db.insert(products).values(product).onConflictDoNothing({ target: products.sku }).returning();
-  return row;
+/** Inserts a product and its created event, or returns undefined when the sku is taken. */
+export function insertProduct(db: ProductsDatabase, product: typeof products.$inferInsert): Promise<ProductRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.insert(products).values(product).onConflictDoNothing({ target: products.sku }).returning();
+    if (row) await appendProductEvents(tx, [productEvents.created(row)]);
+    return row;
+  });
 }
 
+/** Changes a product, with an updated event naming what changed (none when nothing did). */
 export async function updateProduct(
   db: ProductsDatabase,
   id: string,
@@ -128,17 +133,27 @@ export async function updateProduct(
     const [row] = await findProductsByIds(db, [id]);
     return row;
   }
-  const [row] = await db.update(products).set(changes).where(eq(products.id, id)).returning();
-  return row;
+  return db.transaction(async (tx) => {
+    // Locked, so the event compares with the row this update replaces.
+    const [before] = await tx.select().from(products).where(eq(products.id, id)).for('update');
+    if (!before) return undefined;
+    const [row] = await tx.update(products).set(changes).where(eq(products.id, id)).returning();
+    await appendProductEvents(tx, productEvents.updated(before, row!));
+    return row;
+  });
 }
 
-export async function addStock(db: ProductsDatabase, id: string, quantity: number): Promise<ProductRow | undefined> {
-  const [row] = await db
-    .update(products)
-    .set({ stock: sql`${products.stock} + ${quantity}` })
-    .where(eq(products.id, id))
-    .returning();
-  return row;
+/** Adds stock, with its stock_changed event. */
+export function addStock(db: ProductsDatabase, id: string, quantity: number): Promise<ProductRow | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx
+      .update(products)
+      .set({ stock: sql`${products.stock} + ${quantity}` })
+      .where(eq(products.id, id))
+      .returning();
+    if (row) await appendProductEvents(tx, [productEvents.stockChanged(row.id, row.stock, quantity)]);
+    return row;
+  });
 }
 
 export async function countAllProducts(db: ProductsDatabase): Promise<number> {

@@ -1,5 +1,6 @@
 import { and, asc, eq, gte, sql } from 'drizzle-orm';
 import { clientError } from '@shop/service';
+import { appendProductEvents, productEvents } from '../events.js';
 import { products, reservationLines, stockReservations, type ReservationLineRow, type ReservationState } from './schema.js';
 import type { ProductsDatabase } from './products-repository.js';
 
@@ -45,7 +46,7 @@ export function reserveStock(db: ProductsDatabase, orderId: string, wanted: { pr
         .update(products)
         .set({ stock: sql`${products.stock} - ${quantity}` })
         .where(and(eq(products.id, productId), gte(products.stock, quantity)))
-        .returning({ priceAmount: products.priceAmount, priceCurrency: products.priceCurrency });
+        .returning({ priceAmount: products.priceAmount, priceCurrency: products.priceCurrency, stock: products.stock });
       if (!taken) {
         const [exists] = await tx.select({ id: products.id }).from(products).where(eq(products.id, productId));
         // Throwing rolls back every line taken so far, and the reservation row with them.
@@ -54,6 +55,7 @@ export function reserveStock(db: ProductsDatabase, orderId: string, wanted: { pr
           : clientError('BAD_USER_INPUT', 'The order names a product that does not exist', { productId });
       }
       lines.push({ orderId, productId, quantity, unitPriceAmount: taken.priceAmount, currency: taken.priceCurrency });
+      await appendProductEvents(tx, [productEvents.stockChanged(productId, taken.stock, -quantity)]);
     }
     await tx.insert(reservationLines).values(lines);
     return { orderId, state: 'RESERVED' as const, lines };
@@ -73,10 +75,12 @@ export function releaseStock(db: ProductsDatabase, orderId: string) {
     if (existing.state === 'COMMITTED') throw clientError('INVALID_STATE', 'The order is paid; its stock is sold');
     if (existing.state === 'RESERVED') {
       for (const line of reservation.lines) {
-        await tx
+        const [given] = await tx
           .update(products)
           .set({ stock: sql`${products.stock} + ${line.quantity}` })
-          .where(eq(products.id, line.productId));
+          .where(eq(products.id, line.productId))
+          .returning({ stock: products.stock });
+        await appendProductEvents(tx, [productEvents.stockChanged(line.productId, given!.stock, line.quantity)]);
       }
       await tx.update(stockReservations).set({ state: 'RELEASED', updatedAt: new Date() }).where(eq(stockReservations.orderId, orderId));
     }

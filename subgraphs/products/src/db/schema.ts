@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { outboxTable } from '@shop/subgraph/outbox-table';
 
 export const products = pgTable(
   'products',
@@ -50,6 +51,9 @@ export const reservationLines = pgTable(
   },
   (table) => [primaryKey({ columns: [table.orderId, table.productId] }), index('reservation_lines_product_idx').on(table.productId)],
 );
+
+/** Events written in the same transaction as the change they describe, published by the relay (docs/events.md). */
+export const outbox = outboxTable();
 
 export type ProductRow = typeof products.$inferSelect;
 export type ReservationLineRow = typeof reservationLines.$inferSelect;

@@ -248,6 +248,17 @@ export type StockReservation = {
   state: ReservationState;
 };
 
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Watches products: the product again each time its stock or its price changes (an order reserving it, a cancel or expiry releasing it, a restock, a price update), in order. Anyone may watch. 1 to 100 ids, else BAD_USER_INPUT; an unknown id sends nothing. */
+  productUpdated: Product;
+};
+
+
+export type SubscriptionProductUpdatedArgs = {
+  ids: Array<Scalars['ID']['input']>;
+};
+
 /** Changes to a product; fields left out stay as they are. */
 export type UpdateProductInput = {
   /** New catalogue section, 1 to 64 characters. */
@@ -375,6 +386,7 @@ export type ResolversTypes = ResolversObject<{
   ReservedLine: ResolverTypeWrapper<ReservationLineRow>;
   StockLineInput: StockLineInput;
   StockReservation: ResolverTypeWrapper<Reservation>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   UpdateProductInput: UpdateProductInput;
 }>;
 
@@ -398,6 +410,7 @@ export type ResolversParentTypes = ResolversObject<{
   ReservedLine: ReservationLineRow;
   StockLineInput: StockLineInput;
   StockReservation: Reservation;
+  Subscription: Record<PropertyKey, never>;
   UpdateProductInput: UpdateProductInput;
 }>;
 
@@ -465,6 +478,10 @@ export type StockReservationResolvers<ContextType = Context, ParentType extends 
   state?: Resolver<ResolversTypes['ReservationState'], ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  productUpdated?: SubscriptionResolver<ResolversTypes['Product'], "productUpdated", ParentType, ContextType, RequireFields<SubscriptionProductUpdatedArgs, 'ids'>>;
+}>;
+
 export type Resolvers<ContextType = Context> = ResolversObject<{
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
@@ -476,5 +493,6 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Query?: QueryResolvers<ContextType>;
   ReservedLine?: ReservedLineResolvers<ContextType>;
   StockReservation?: StockReservationResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
 }>;
 

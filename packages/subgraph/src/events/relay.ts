@@ -1,0 +1,157 @@
+import { and, asc, inArray, isNull, lt, sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { metrics, type Logger } from '@shop/service';
+import { cloudEvent, OUTBOX_CHANNEL, type CloudEvent } from './event.js';
+import type { OutboxTable } from './table.js';
+
+/** Where a relay sends events: the broker, or the in-process feed without one. Resolves once they are stored. */
+export type Publish = (events: CloudEvent[]) => Promise<void>;
+
+/** Subscribes to a PostgreSQL notification channel; resolves to an unsubscribe. */
+export type Listen = (channel: string, onNotify: () => void) => Promise<() => Promise<void>>;
+
+export interface RelayOptions {
+  /** The service's name, for logs and metrics. */
+  service: string;
+  /** The CloudEvents `source`, such as `/subgraphs/orders`. */
+  source: string;
+  publish: Publish;
+  logger: Logger;
+  /** Wakes the relay when a transaction that appended events commits; without it the relay only polls. */
+  listen?: Listen;
+  /** Rows claimed by one transaction. */
+  batchSize?: number;
+  /** How often the relay looks without being woken: rows left by a process that died, a missed notice. */
+  pollMs?: number;
+  /** How long published rows are kept before pruning. */
+  retentionMs?: number;
+  pruneEveryMs?: number;
+}
+
+/** Advisory lock space of the relay's per-subject locks (the first of the two keys). */
+const SUBJECT_LOCKS = 0x0b0c;
+
+type AnyDatabase = PgDatabase<PgQueryResultHKT, Record<string, unknown>>;
+
+/**
+ * Publishes outbox rows. Each pass is one transaction that claims unpublished rows oldest first with
+ * FOR UPDATE SKIP LOCKED, publishes them, and marks them published; a crash before the commit leaves them
+ * unpublished, and the next pass (here or on another replica) publishes them again with the same event id,
+ * which the broker drops as a duplicate.
+ *
+ * Per-subject order with several relays: a pass claims a subject's rows only if it gets the subject's
+ * transaction-scoped advisory lock, so one subject's rows are only ever in one pass at a time, and that pass
+ * claims them from the oldest unpublished one on.
+ */
+export class OutboxRelay {
+  private readonly batchSize: number;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private timers: NodeJS.Timeout[] = [];
+  private unlisten: (() => Promise<void>) | undefined;
+  private failures = 0;
+
+  constructor(
+    private readonly db: AnyDatabase,
+    private readonly table: OutboxTable,
+    private readonly options: RelayOptions,
+  ) {
+    this.batchSize = options.batchSize ?? 200;
+  }
+
+  /** Starts listening and polling, and publishes what is waiting. */
+  async start(): Promise<void> {
+    if (this.options.listen) {
+      try {
+        this.unlisten = await this.options.listen(OUTBOX_CHANNEL, () => this.wake());
+      } catch (error) {
+        this.options.logger.warn({ err: error }, 'outbox relay cannot listen for notices; it polls only');
+      }
+    }
+    this.timers.push(setInterval(() => this.wake(), this.options.pollMs ?? 1_000).unref());
+    this.timers.push(setInterval(() => void this.prune().catch(() => {}), this.options.pruneEveryMs ?? 60_000).unref());
+    this.wake();
+  }
+
+  /** Runs passes until the outbox is empty; a wake during a pass runs another after it. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  /** Resolves when no pass is running (tests). */
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (!this.stopped && (await this.publishBatch()) === this.batchSize);
+      this.failures = 0;
+    } catch (error) {
+      this.failures += 1;
+      // Logged once per outage, then quietly retried on every poll.
+      if (this.failures === 1) this.options.logger.warn({ err: error }, 'outbox relay could not publish; retrying');
+    }
+  }
+
+  /** One pass: claims, publishes and marks a batch; returns how many rows it published. */
+  async publishBatch(): Promise<number> {
+    const { table } = this;
+    return this.db.transaction(async (tx) => {
+      const rows = await tx
+        .select()
+        .from(table)
+        .where(and(isNull(table.publishedAt), sql`pg_try_advisory_xact_lock(${SUBJECT_LOCKS}, hashtext(${table.subject}))`))
+        .orderBy(asc(table.seq))
+        .limit(this.batchSize)
+        .for('update', { skipLocked: true });
+      if (rows.length === 0) return 0;
+      await this.options.publish(rows.map((row) => cloudEvent(row, this.options.source)));
+      await tx
+        .update(table)
+        .set({ publishedAt: sql`clock_timestamp()` })
+        .where(
+          inArray(
+            table.seq,
+            rows.map((row) => row.seq),
+          ),
+        );
+      const now = Date.now();
+      for (const row of rows)
+        metrics.outboxRelayLag.observe({ service: this.options.service }, Math.max(0, now - row.time.getTime()) / 1000);
+      metrics.outboxPublished.inc({ service: this.options.service }, rows.length);
+      return rows.length;
+    });
+  }
+
+  /** Deletes published rows older than the retention; returns how many. */
+  async prune(now = new Date()): Promise<number> {
+    const before = new Date(now.getTime() - (this.options.retentionMs ?? 60 * 60_000));
+    const { table } = this;
+    const deleted = await this.db
+      .delete(table)
+      .where(inArray(table.seq, this.db.select({ seq: table.seq }).from(table).where(lt(table.publishedAt, before)).limit(10_000)))
+      .returning({ seq: table.seq });
+    return deleted.length;
+  }
+
+  /** Stops waking and waits for a running pass; what is left is published at the next start, here or elsewhere. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    await this.unlisten?.().catch(() => {});
+    await this.idle();
+  }
+}
