@@ -8,6 +8,7 @@
  *   npm run bench -- --duration 30 --connections 64
  *   npm run bench -- --rounds 5            split each gateway's time into 5 interleaved rounds (default 3)
  *   npm run bench -- --baseline bench/results/<file>.json   compare whole-stack CPU per request with that run
+ *   npm run bench -- --gateways ours,hiveRust   only these gateways (ours always runs): quicker A/B runs
  *   npm run bench -- --soak                100k OrderHistory requests through our router; RSS must not grow >15%
  *   npm run bench -- --only Catalogue --cpu-prof   also a V8 CPU profile of each gateway and subgraph over the timed
  *                                                  workloads, under bench/results/profiles/ (git-ignored)
@@ -73,6 +74,7 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     rounds: { type: 'string' },
     baseline: { type: 'string' },
+    gateways: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -110,9 +112,14 @@ const options = {
   cpuProfile: args['cpu-prof']!,
   /** An earlier result file whose whole-stack CPU per request the report compares with. */
   baseline: args.baseline ?? DEFAULT_BASELINE,
+  /** The peers to run besides our router (all by default); `--gateways ours` runs ours alone, for A/B runs of our own changes. */
+  peers: (args.gateways ? args.gateways.split(',').map((g) => g.trim()) : ['apollo', 'hive', 'hiveRust']).filter((g) => g !== 'ours'),
   quick,
   databaseServer: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
 };
+for (const g of options.peers) {
+  if (!['apollo', 'hive', 'hiveRust'].includes(g)) throw new Error(`--gateways: unknown gateway ${g}; ours, apollo, hive or hiveRust`);
+}
 for (const w of options.only) {
   if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`--only: unknown workload ${w}; one of ${WORKLOADS.join(', ')}`);
 }
@@ -477,7 +484,7 @@ async function main() {
       );
     }
     writeFileSync(supergraphFile, supergraph);
-    for (const name of ['apollo', 'hive', 'hiveRust'] as const) {
+    for (const name of (['apollo', 'hive', 'hiveRust'] as const).filter((peer) => options.peers.includes(peer))) {
       const peer = new PeerProcess(name, await freePort(), { ...env, ...gatewayEnv(name), SUPERGRAPH_FILE: supergraphFile });
       cleanups.push(() => peer.stop());
       await peer.start();

@@ -37,6 +37,14 @@ export const routerSettings = serviceSettings
       ),
     /** Inbound deduplication: identical client queries in flight at once share one execution. */
     DEDUPE_OPERATIONS: setting.boolean(false),
+    /** NATS, for the products events that keep the entity cache current; without it the cache is off. */
+    NATS_URL: setting.url(['nats', 'tls']),
+    /** Product fields cached by entity key (router/src/entity-cache.ts), when NATS_URL is set. */
+    ENTITY_CACHE: setting.boolean(true),
+    /** How long a cached product entity is kept at most, should an event be lost. */
+    ENTITY_CACHE_TTL_MS: setting.integer(60_000, { min: 1 }),
+    /** Products kept at most; the least recently read go first. */
+    ENTITY_CACHE_MAX_PRODUCTS: setting.integer(10_000, { min: 1 }),
     MAX_QUERY_DEPTH: setting.integer(10, { min: 1 }),
     MAX_QUERY_ALIASES: setting.integer(15, { min: 0 }),
     MAX_ROOT_FIELDS: setting.integer(10, { min: 1 }),

@@ -2,6 +2,8 @@ import { createGraphQLService, createLogger, isProduction, SANDBOX_ORIGIN } from
 import { settings } from './config.js';
 import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
 import { operationDedupePlugin } from './dedupe.js';
+import { EntityCache } from './entity-cache.js';
+import { followProductChanges } from './entity-cache-events.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
 import { contractOperationsPath, warmPlansOnLoad } from './plan-warmup.js';
 import { SupergraphFile } from './supergraph-file.js';
@@ -26,7 +28,13 @@ async function subgraphAnswers(url: string, routerSecret: string | undefined): P
 export async function buildServer() {
   const logger = createLogger('router');
   const supergraph = new SupergraphFile(supergraphPath(), logger);
-  const gateway = createGateway(supergraph);
+  // Product entities cached at the router, kept current by the products events (only with NATS_URL).
+  const entityCache =
+    settings().ENTITY_CACHE && settings().NATS_URL
+      ? new EntityCache({ maxProducts: settings().ENTITY_CACHE_MAX_PRODUCTS, ttlMs: settings().ENTITY_CACHE_TTL_MS })
+      : undefined;
+  const events = entityCache ? await followProductChanges(settings().NATS_URL!, entityCache, logger) : undefined;
+  const gateway = createGateway(supergraph, undefined, { entityCache });
   // The contract's query plans are built whenever a supergraph loads, before the first client needs them.
   warmPlansOnLoad(gateway, contractOperationsPath(), logger);
   const corsOrigins = [SANDBOX_ORIGIN, ...settings().CORS_ORIGINS];
@@ -37,7 +45,7 @@ export async function buildServer() {
       'SECURITY: ROUTER_SECRET is not set. The subgraphs cannot tell the router from anyone else. Set the same ROUTER_SECRET on the router and every subgraph.',
     );
   }
-  return createGraphQLService<RouterContext>({
+  const service = await createGraphQLService<RouterContext>({
     name: 'router',
     logger,
     gateway,
@@ -55,5 +63,7 @@ export async function buildServer() {
       );
       return { supergraph: true, ...Object.fromEntries(checks) };
     },
+    onClose: async () => events?.close(),
   });
+  return Object.assign(service, { entityCache });
 }

@@ -8,6 +8,7 @@ import type { GatewayGraphQLRequest, GatewayGraphQLResponse } from '@apollo/serv
 import { assertPatchedVersion, metrics } from '@shop/service';
 import { settings } from '../config.js';
 import { dedupeEnabled, fetchKey, inFlightFetches, isMutationDocument } from '../dedupe.js';
+import type { EntityCache } from '../entity-cache.js';
 import { dedupeRepresentations, expandEntities } from '../entity-dedupe.js';
 import type { RouterContext } from '../gateway.js';
 import { subgraphTimeoutMs, unavailable } from '../subgraph-failures.js';
@@ -30,39 +31,47 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     private readonly timeoutMs = subgraphTimeoutMs(),
     private readonly routerSecret = settings().ROUTER_SECRET,
     private readonly dedupe = dedupeEnabled(serviceName, settings()),
+    /** Product entities cached by key (products only; entity-cache.ts). */
+    private readonly entityCache?: EntityCache,
   ) {
     super({ url });
   }
 
   /**
    * Replaces the gateway's fetch: node's http client with keep-alive sockets (subgraph-http.ts), each distinct
-   * entity representation sent once (entity-dedupe.ts), identical queries in flight at once sent once
-   * (dedupe.ts), and queries, never mutations, retried while the subgraph cannot be reached, as during its
+   * entity representation sent once (entity-dedupe.ts), product entities answered from the entity cache where
+   * it can (entity-cache.ts), identical queries in flight at once sent once (dedupe.ts), and queries, never mutations, retried while the subgraph cannot be reached, as during its
    * redeploy.
    */
   override async sendRequest(request: GatewayGraphQLRequest, _context: RouterContext): Promise<GatewayGraphQLResponse> {
     const { http: target, ...payload } = request;
     if (!target) throw new Error('subgraph requests are HTTP requests');
-    const representations = payload.variables?.representations;
-    const deduped = Array.isArray(representations) ? dedupeRepresentations(representations) : null;
-    const body = JSON.stringify(deduped ? { ...payload, variables: { ...payload.variables, representations: deduped.unique } } : payload);
     const headers = Object.fromEntries(target.headers);
     const isMutation = isMutationDocument(payload.query);
-    const send = async () => {
-      const answer = await this.post(target.url, headers, body, this.timeoutMs);
-      if (answer.status === 503) throw new SubgraphClosingError(`${this.serviceName} is shutting down`);
-      return answer;
+    const fetchWith = async (representations?: unknown[]): Promise<GatewayGraphQLResponse> => {
+      const body = JSON.stringify(representations ? { ...payload, variables: { ...payload.variables, representations } } : payload);
+      const send = async () => {
+        const answer = await this.post(target.url, headers, body, this.timeoutMs);
+        if (answer.status === 503) throw new SubgraphClosingError(`${this.serviceName} is shutting down`);
+        return answer;
+      };
+      const fetchAnswer = () => withRetries(send, !isMutation);
+      const answer = isMutation
+        ? await fetchAnswer().finally(() => inFlightFetches.forgetInFlight())
+        : this.dedupe
+          ? await inFlightFetches.run(fetchKey(this.serviceName, headers.authorization, body), fetchAnswer)
+          : await fetchAnswer();
+      if (answer.status < 200 || answer.status >= 300 || !answer.contentType.includes('json')) {
+        throw new Error(`${this.serviceName} answered HTTP ${answer.status} (${answer.contentType})`);
+      }
+      return JSON.parse(answer.body) as GatewayGraphQLResponse;
     };
-    const fetchAnswer = () => withRetries(send, !isMutation);
-    const answer = isMutation
-      ? await fetchAnswer().finally(() => inFlightFetches.forgetInFlight())
-      : this.dedupe
-        ? await inFlightFetches.run(fetchKey(this.serviceName, headers.authorization, body), fetchAnswer)
-        : await fetchAnswer();
-    if (answer.status < 200 || answer.status >= 300 || !answer.contentType.includes('json')) {
-      throw new Error(`${this.serviceName} answered HTTP ${answer.status} (${answer.contentType})`);
-    }
-    const response = JSON.parse(answer.body) as GatewayGraphQLResponse;
+    const representations = payload.variables?.representations;
+    if (!Array.isArray(representations)) return fetchWith();
+    const deduped = dedupeRepresentations(representations);
+    const unique = deduped ? deduped.unique : representations;
+    const response =
+      this.entityCache && !isMutation ? await this.entityCache.entities(payload.query ?? '', unique, fetchWith) : await fetchWith(unique);
     return deduped ? expandEntities(response, deduped) : response;
   }
 
