@@ -46,6 +46,8 @@ export interface Measurement {
    * pg_stat_activity), unlike `otherCpuMsPerRequest.postgres`, which counts every postgres process on the machine.
    */
   postgresBackendsCpuMsPerRequest?: number;
+  /** Our router only: subgraph fetches answered by an identical one in flight, and its entity cache's lookups. */
+  router?: { sharedFetchesPerRequest: number; entityCacheHits: number; entityCacheMisses: number };
   /** Share of the whole machine's CPU (every core, every process, the kernel) busy during the timed run. */
   machineBusy?: number;
   /** With --rounds above 1: each round's own figures, which the others combine. */
@@ -236,6 +238,15 @@ export function formatReport(results: BenchResults): string {
     'stack cpu: all of them together. The limit is the products subgraph asked directly (direct) or 2 cores over the CPU per',
     'request of subgraphs and PostgreSQL under our router (computed).',
   );
+  const sharing = results.workloads.flatMap(({ workload, measurements }) => {
+    const r = measurements.ours?.router;
+    if (!r) return [];
+    const lookups = r.entityCacheHits + r.entityCacheMisses;
+    return [
+      `  ${workload}: ${num(r.sharedFetchesPerRequest, 2)} fetches shared per request; entity cache ${lookups ? `hit rate ${num((100 * r.entityCacheHits) / lookups, 1)}% of ${lookups} lookups` : 'not used'}`,
+    ];
+  });
+  if (sharing.length) out.push('', 'Our router: in-flight sharing and the entity cache (on only with BENCH_NATS_URL)', ...sharing);
   const baseline = results.baseline;
   if (baseline) {
     out.push('', `Whole-stack CPU per request under our router against ${baseline.file} (commit ${baseline.commit.slice(0, 9)}):`);

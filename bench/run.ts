@@ -381,6 +381,8 @@ interface Gateway {
   name: GatewayName;
   url: string;
   pid: number;
+  /** Our router's /metrics, for its sharing and entity cache counters. */
+  opsUrl?: string;
   stop(): Promise<unknown>;
 }
 
@@ -434,6 +436,9 @@ async function main() {
     ADMIN_PASSWORD: '',
     // Seeded PENDING orders are up to a year old: the recovery sweep must not cancel them in the middle of a run.
     ORDER_HOLD_MINUTES: String(10 * 365 * 24 * 60),
+    // BENCH_NATS_URL: the subgraphs publish their events to NATS and our router follows them, which turns its
+    // entity cache on (router/src/entity-cache.ts); without it events stay in each process and the cache is off.
+    ...(process.env.BENCH_NATS_URL && { NATS_URL: process.env.BENCH_NATS_URL }),
     // Tracing and usage reporting would measure the exporters, not the gateways.
     OTEL_EXPORTER_OTLP_ENDPOINT: '',
     APOLLO_KEY: '',
@@ -471,7 +476,9 @@ async function main() {
   const router = new ServiceProcess('router', ports.router, { ...env, ...gatewayEnv('ours') });
   cleanups.push(() => router.stop());
   await router.start();
-  const gateways: Gateway[] = [{ name: 'ours', url: router.url, pid: router.child!.pid!, stop: () => router.stop() }];
+  const gateways: Gateway[] = [
+    { name: 'ours', url: router.url, pid: router.child!.pid!, opsUrl: router.opsUrl, stop: () => router.stop() },
+  ];
   console.log(`  ${GATEWAY_LABELS.ours} :${ports.router} (router/src/index.ts)`);
   if (!options.soak) {
     // The peers get the same supergraph, pointing at this run's subgraph ports.
@@ -751,6 +758,13 @@ function combineRounds(rounds: Measurement[]): Measurement {
     cpuMsPerRequest: weighted((m) => m.cpuMsPerRequest),
     otherCpuMsPerRequest: perKey((m) => m.otherCpuMsPerRequest),
     postgresBackendsCpuMsPerRequest: weighted((m) => m.postgresBackendsCpuMsPerRequest ?? NaN),
+    ...(rounds[0]!.router && {
+      router: {
+        sharedFetchesPerRequest: weighted((m) => m.router?.sharedFetchesPerRequest ?? NaN),
+        entityCacheHits: rounds.reduce((sum, m) => sum + (m.router?.entityCacheHits ?? 0), 0),
+        entityCacheMisses: rounds.reduce((sum, m) => sum + (m.router?.entityCacheMisses ?? 0), 0),
+      },
+    }),
     machineBusy: weighted((m) => m.machineBusy ?? NaN),
     countedBy: 'load',
     sqlPerRequest: perKey((m) => m.sqlPerRequest),
@@ -759,9 +773,21 @@ function combineRounds(rounds: Measurement[]): Measurement {
   };
 }
 
+/** Our router's own counters: subgraph fetches answered by an identical one in flight, entity cache lookups. */
+async function routerCounters(gateway: Gateway): Promise<{ shared: number; hits: number; misses: number } | undefined> {
+  if (!gateway.opsUrl) return undefined;
+  const text = await (await fetch(`${gateway.opsUrl}/metrics`)).text();
+  return {
+    shared: sumMetric(text, 'router_subgraph_fetches_shared_total'),
+    hits: sumMetric(text, 'router_entity_cache_lookups_total', { result: 'hit' }),
+    misses: sumMetric(text, 'router_entity_cache_lookups_total', { result: 'miss' }),
+  };
+}
+
 async function timed(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProcess>, run: () => Promise<LoadOutcome>): Promise<Measurement> {
   await settle(gateway, subgraphs);
   const before = await readCounters(subgraphs);
+  const routerBefore = await routerCounters(gateway);
   const cpuBefore = cpuMs(gateway.pid);
   const backendsBefore = await postgresBackendsCpu(admin!);
   const othersBefore = otherCpu(subgraphs);
@@ -773,6 +799,7 @@ async function timed(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProces
   await settle(gateway, subgraphs);
   const cpuAfter = cpuMs(gateway.pid);
   const after = await readCounters(subgraphs);
+  const routerAfter = await routerCounters(gateway);
   const otherCpuMsPerRequest = Object.fromEntries(
     Object.entries(othersAfter).map(([k, v]) => [k, (v - othersBefore[k as keyof typeof othersBefore]) / outcome.sent]),
   ) as Measurement['otherCpuMsPerRequest'];
@@ -787,6 +814,14 @@ async function timed(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProces
     cpuMsPerRequest: (cpuAfter - cpuBefore) / outcome.sent,
     otherCpuMsPerRequest,
     postgresBackendsCpuMsPerRequest: backendsCpuBetween(backendsBefore, backendsAfter) / outcome.sent,
+    ...(routerBefore &&
+      routerAfter && {
+        router: {
+          sharedFetchesPerRequest: (routerAfter.shared - routerBefore.shared) / outcome.sent,
+          entityCacheHits: routerAfter.hits - routerBefore.hits,
+          entityCacheMisses: routerAfter.misses - routerBefore.misses,
+        },
+      }),
     machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
     countedBy: 'load',
     ...perRequest(before, after, outcome.sent),

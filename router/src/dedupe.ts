@@ -42,9 +42,12 @@ export class InFlightDedupe<T> {
    * Runs `send` unless an identical fetch (`key`) is in flight, in which case its outcome is returned instead.
    * The flight is removed from the map when it settles, success or error.
    */
-  run(key: string, send: () => Promise<T>): Promise<T> {
+  run(key: string, send: () => Promise<T>, onShared?: () => void): Promise<T> {
     const existing = this.join(key);
-    if (existing) return existing;
+    if (existing) {
+      onShared?.();
+      return existing;
+    }
     const flight: Flight<T> = { promise: undefined as unknown as Promise<T>, joined: 0 };
     flight.promise = (async () => {
       try {

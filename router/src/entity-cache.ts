@@ -1,4 +1,5 @@
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
+import { metrics } from '@shop/service';
 import { Kind, parse, print, type FieldNode, type SelectionSetNode } from 'graphql';
 
 /**
@@ -104,6 +105,8 @@ export class EntityCache {
     const missing = cached.flatMap((entry, i) => (entry ? [] : [i]));
     this.stats.hits += cached.length - missing.length;
     this.stats.misses += missing.length;
+    metrics.routerEntityCacheLookups.inc({ result: 'hit' }, cached.length - missing.length);
+    metrics.routerEntityCacheLookups.inc({ result: 'miss' }, missing.length);
     for (const [i, entry] of cached.entries()) if (entry) this.touch(ids[i]!);
     if (missing.length === 0) return { data: { _entities: cached.map((entry) => JSON.parse(entry!.json) as unknown) } };
 

@@ -59,7 +59,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       const answer = isMutation
         ? await fetchAnswer().finally(() => inFlightFetches.forgetInFlight())
         : this.dedupe
-          ? await inFlightFetches.run(fetchKey(this.serviceName, headers.authorization, body), fetchAnswer)
+          ? await inFlightFetches.run(fetchKey(this.serviceName, headers.authorization, body), fetchAnswer, () =>
+              metrics.routerSharedFetches.inc({ subgraph: this.serviceName }),
+            )
           : await fetchAnswer();
       if (answer.status < 200 || answer.status >= 300 || !answer.contentType.includes('json')) {
         throw new Error(`${this.serviceName} answered HTTP ${answer.status} (${answer.contentType})`);
