@@ -23,6 +23,7 @@ const SDL = {
     type Product @key(fields: "id") { id: ID! }`,
   products: `${federation}
     type Query { product(id: ID!): Product }
+    type Mutation { rename(id: ID!, name: String!): Product }
     type Money { amount: Int! currency: String! }
     type Product @key(fields: "id") { id: ID! sku: String! name: String! price: Money! stock: Int! secret: String }`,
 };
@@ -46,6 +47,12 @@ const resolvers = {
         return read;
       },
       secret: (_: unknown, __: unknown, context: { authorization?: string }) => context.authorization ?? null,
+    },
+    Mutation: {
+      rename: (_: unknown, { id, name }: { id: string; name: string }) => {
+        products.get(id)!.name = name;
+        return products.get(id);
+      },
     },
   },
 };
@@ -153,6 +160,17 @@ describe('entity cache of product fields', () => {
     cache.invalidate('p3');
     expect((await reading).data!.lines[0]!.product.stock).toBe(3);
     expect((await lines(['p3'])).data!.lines[0]!.product.stock).toBe(0);
+  });
+
+  it('reads its own writes: a products mutation through this router empties the cache', async () => {
+    await lines(['p1', 'p2']);
+    const renamed = await router.executeOperation(
+      { query: 'mutation { rename(id: "p1", name: "Mine") { id } }' },
+      { contextValue: { requestId: 'm' } },
+    );
+    expect(renamed.body.kind === 'single' && renamed.body.singleResult.errors).toBeFalsy();
+    expect((await lines(['p1'])).data!.lines[0]!.product.name).toBe('Mine');
+    expect(asked).toEqual([['p1', 'p2'], ['p1']]);
   });
 
   it('never caches a selection with a field outside the product fields, an entity with an error, or a missing one', async () => {

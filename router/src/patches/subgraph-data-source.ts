@@ -57,7 +57,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       };
       const fetchAnswer = () => withRetries(send, !isMutation);
       const answer = isMutation
-        ? await fetchAnswer().finally(() => inFlightFetches.forgetInFlight())
+        ? await fetchAnswer().finally(() => {
+            inFlightFetches.forgetInFlight();
+            // A product changed through this router shows in its next read, before the change's event arrives.
+            this.entityCache?.clear();
+          })
         : this.dedupe
           ? await inFlightFetches.run(fetchKey(this.serviceName, headers.authorization, body), fetchAnswer, () =>
               metrics.routerSharedFetches.inc({ subgraph: this.serviceName }),
