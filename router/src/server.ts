@@ -3,7 +3,6 @@ import { settings } from './config.js';
 import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
 import { operationDedupePlugin } from './dedupe.js';
 import { EntityCache } from './entity-cache.js';
-import { followProductChanges } from './entity-cache-events.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
 import { contractOperationsPath, warmPlansOnLoad } from './plan-warmup.js';
 import { SupergraphFile } from './supergraph-file.js';
@@ -33,7 +32,10 @@ export async function buildServer() {
     settings().ENTITY_CACHE && settings().NATS_URL
       ? new EntityCache({ maxProducts: settings().ENTITY_CACHE_MAX_PRODUCTS, ttlMs: settings().ENTITY_CACHE_TTL_MS })
       : undefined;
-  const events = entityCache ? await followProductChanges(settings().NATS_URL!, entityCache, logger) : undefined;
+  // Loaded only when used: the NATS client is no part of a start without it.
+  const events = entityCache
+    ? await (await import('./entity-cache-events.js')).followProductChanges(settings().NATS_URL!, entityCache, logger)
+    : undefined;
   const gateway = createGateway(supergraph, undefined, { entityCache });
   // The contract's query plans are built whenever a supergraph loads, before the first client needs them.
   warmPlansOnLoad(gateway, contractOperationsPath(), logger);
