@@ -40,22 +40,25 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
   /**
    * Replaces the gateway's fetch: node's http client with keep-alive sockets (subgraph-http.ts), each distinct
    * entity representation sent once (entity-dedupe.ts), product entities answered from the entity cache where
-   * it can (entity-cache.ts), identical queries in flight at once sent once (dedupe.ts), and queries, never mutations, retried while the subgraph cannot be reached, as during its
-   * redeploy.
+   * it can (entity-cache.ts), identical queries in flight at once sent once (dedupe.ts), and queries, never
+   * mutations, retried while the subgraph cannot be reached, as during its redeploy.
    */
   override async sendRequest(request: GatewayGraphQLRequest, _context: RouterContext): Promise<GatewayGraphQLResponse> {
     const { http: target, ...payload } = request;
     if (!target) throw new Error('subgraph requests are HTTP requests');
+    const representations = payload.variables?.representations;
+    const deduped = Array.isArray(representations) ? dedupeRepresentations(representations) : null;
     const headers = Object.fromEntries(target.headers);
     const isMutation = isMutationDocument(payload.query);
-    const fetchWith = async (representations?: unknown[]): Promise<GatewayGraphQLResponse> => {
-      const body = JSON.stringify(representations ? { ...payload, variables: { ...payload.variables, representations } } : payload);
-      const send = async () => {
-        const answer = await this.post(target.url, headers, body, this.timeoutMs);
-        if (answer.status === 503) throw new SubgraphClosingError(`${this.serviceName} is shutting down`);
-        return answer;
-      };
-      const fetchAnswer = () => withRetries(send, !isMutation);
+    const send = async (body: string) => {
+      const answer = await this.post(target.url, headers, body, this.timeoutMs);
+      if (answer.status === 503) throw new SubgraphClosingError(`${this.serviceName} is shutting down`);
+      return answer;
+    };
+    // One fetch, with the given entity representations in place of the request's (the entity cache's misses).
+    const fetchWith = async (entities?: unknown[]): Promise<GatewayGraphQLResponse> => {
+      const body = JSON.stringify(entities ? { ...payload, variables: { ...payload.variables, representations: entities } } : payload);
+      const fetchAnswer = () => withRetries(() => send(body), !isMutation);
       const answer = isMutation
         ? await fetchAnswer().finally(() => {
             inFlightFetches.forgetInFlight();
@@ -72,9 +75,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       }
       return JSON.parse(answer.body) as GatewayGraphQLResponse;
     };
-    const representations = payload.variables?.representations;
     if (!Array.isArray(representations)) return fetchWith();
-    const deduped = dedupeRepresentations(representations);
     const unique = deduped ? deduped.unique : representations;
     const response =
       this.entityCache && !isMutation ? await this.entityCache.entities(payload.query ?? '', unique, fetchWith) : await fetchWith(unique);
