@@ -3,11 +3,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type Plugin } from 'esbuild';
 import { SERVICE_NAMES, SERVICES, type ServiceName } from '@shop/service/services';
+import { buildExplorer } from './build-explorer.js';
 
 /**
  * `npm run build [-- --service <name>]`: each service's TypeScript, with the workspace packages it imports, as
  * JavaScript in `<service>/dist/`, which production images run with plain `node`. Dependencies from the registry
- * stay in node_modules. Type checking is `npm run typecheck`'s job, not this one's.
+ * stay in node_modules. Type checking is `npm run typecheck`'s job, not this one's. The router's offline explorer
+ * is bundled too, into router/explorer/dist/.
  */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -44,5 +46,6 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const name of names) {
     if (!SERVICE_NAMES.includes(name)) throw new Error(`unknown service ${name}; one of ${SERVICE_NAMES.join(', ')}`);
     console.log(`built ${await buildService(name)}`);
+    if (name === 'router') console.log(`built ${await buildExplorer()}`);
   }
 }

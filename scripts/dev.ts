@@ -2,6 +2,7 @@ import { watch } from 'node:fs';
 import { writeFileSync } from 'node:fs';
 import { composeSupergraph, SUPERGRAPH_FILE, subgraphSdlFile } from '../schema/subgraphs.js';
 import { SERVICE_NAMES, SERVICES, SUBGRAPH_NAMES, portVariable, type ServiceName } from '@shop/service/services';
+import { buildExplorer } from './build-explorer.js';
 import { startStack } from './stack.js';
 
 /**
@@ -15,6 +16,7 @@ const portsOf = (kind: 'port' | 'opsPort') =>
     number
   >;
 const ports = portsOf('port');
+await buildExplorer();
 const stack = await startStack(
   {
     SEED_DEMO: process.env.SEED_DEMO ?? 'true',

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { buildStorefrontServer } from '../storefront/server/server.js';
 import { DEMO_CUSTOMER } from '../subgraphs/users/src/seed.js';
 import { SERVICE_NAMES, SERVICES, portVariable, type ServiceName } from '@shop/service/services';
+import { buildExplorer } from './build-explorer.js';
 import { seedDemoOrders } from './demo-orders.js';
 import { listening, startStack } from './stack.js';
 
@@ -37,6 +38,8 @@ if (await listening(storefrontPort)) {
 
 console.log('Building the storefront...');
 execFileSync('npm', ['run', 'build', '-w', 'storefront'], { stdio: 'inherit' });
+console.log("Building the router's explorer...");
+await buildExplorer();
 
 console.log('Starting users, products, orders and the router (the first start creates the databases)...');
 const stack = await startStack(env, ports, true, portsOf('opsPort')).catch((error: Error) => {
@@ -65,7 +68,7 @@ if (env.SEED_DEMO === 'true') {
 
 console.log(`
 The shop is up. Open http://localhost:${storefrontPort} for the storefront, and
-http://localhost:${ports.router}/graphql for Apollo Sandbox.
+http://localhost:${ports.router}/graphql for the API explorer (GraphiQL, offline; it links to Apollo Sandbox).
 
   customer: ${DEMO_CUSTOMER.email} / ${DEMO_CUSTOMER.password}
   admin:    ${env.ADMIN_EMAIL} / ${env.ADMIN_PASSWORD}

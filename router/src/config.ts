@@ -52,6 +52,13 @@ export const routerSettings = serviceSettings
     MAX_QUERY_DIRECTIVES: setting.integer(50, { min: 0 }),
     MAX_QUERY_COST: setting.integer(5_000, { min: 1 }),
     COST_LIST_SIZE: setting.integer(10, { min: 0 }),
+    /**
+     * Trusted documents: `allow` runs manifest ids, full documents and APQ; `safelist` runs only the operations in
+     * the persisted-query manifest, by id or text (docs/security.md). Production deployments set safelist.
+     */
+    PERSISTED_QUERIES: setting.oneOf(['allow', 'safelist'], 'allow'),
+    /** The persisted-query manifest (Apollo's format): schema/persisted-query-manifest.json unless set. */
+    PERSISTED_QUERIES_MANIFEST: setting.text(undefined),
     /** @apollo/gateway reports usage to Apollo unless this is 1; the router sets it itself. */
     APOLLO_TELEMETRY_DISABLED: setting.text(undefined),
   });

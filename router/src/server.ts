@@ -3,7 +3,9 @@ import { settings } from './config.js';
 import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
 import { operationDedupePlugin } from './dedupe.js';
 import { EntityCache } from './entity-cache.js';
+import { explorerLandingPage, serveExplorerAssets } from './explorer.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
+import { manifestFor, persistedQueriesHook } from './persisted-queries.js';
 import { contractOperationsPath, warmPlansOnLoad } from './plan-warmup.js';
 import { SupergraphFile } from './supergraph-file.js';
 import { trustProxySetting } from './trust-proxy.js';
@@ -47,6 +49,11 @@ export async function buildServer() {
       'SECURITY: ROUTER_SECRET is not set. The subgraphs cannot tell the router from anyone else. Set the same ROUTER_SECRET on the router and every subgraph.',
     );
   }
+  // Trusted documents: manifest ids run in both modes; safelist runs nothing else (docs/security.md).
+  const persistedQueries = settings().PERSISTED_QUERIES;
+  const manifest = manifestFor(persistedQueries, settings().PERSISTED_QUERIES_MANIFEST, logger);
+  // The offline explorer needs introspection for its docs; without it the landing page stays Apollo's.
+  const introspection = settings().INTROSPECTION ?? !isProduction;
   const service = await createGraphQLService<RouterContext>({
     name: 'router',
     logger,
@@ -57,6 +64,10 @@ export async function buildServer() {
     parseOptions: { maxTokens: limits.tokens },
     validationRules: limitRules(limits),
     plugins: [costLimitPlugin<RouterContext>(limits), ...(settings().DEDUPE_OPERATIONS ? [operationDedupePlugin<RouterContext>()] : [])],
+    graphqlPreHandler: [persistedQueriesHook(manifest, persistedQueries)],
+    // In safelist mode no hash is ever registered: APQ is off, and an unknown id is refused before Apollo.
+    ...(persistedQueries === 'safelist' && { persistedQueries: false as const }),
+    ...(introspection && { landingPage: explorerLandingPage<RouterContext>() }),
     // request.ip is the socket's address, or with TRUST_PROXY the client's from X-Forwarded-For.
     context: async (request) => ({ authorization: request.headers.authorization, requestId: request.id, clientIp: request.ip }),
     readiness: async () => {
@@ -67,5 +78,6 @@ export async function buildServer() {
     },
     onClose: async () => events?.close(),
   });
+  if (introspection) await serveExplorerAssets(service.app);
   return Object.assign(service, { entityCache });
 }

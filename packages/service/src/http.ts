@@ -15,6 +15,7 @@ import Fastify, {
   type FastifyRequest,
   type FastifyServerOptions,
   type onRequestHookHandler,
+  type preHandlerHookHandler,
   type RouteHandlerMethod,
 } from 'fastify';
 import type { GraphQLSchema, ParseOptions, ValidationRule } from 'graphql';
@@ -56,6 +57,12 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
   plugins?: ApolloServerPlugin<TContext>[];
   /** Hooks run before a /graphql request is read (a subgraph's router-secret check). */
   graphqlOnRequest?: onRequestHookHandler[];
+  /** Hooks run once a /graphql request's body is read, before Apollo Server sees it (the router's trusted documents). */
+  graphqlPreHandler?: preHandlerHookHandler[];
+  /** Apollo Server's automatic persisted queries: on (its default) unless `false`. */
+  persistedQueries?: false;
+  /** Replaces Apollo's landing page (the router's offline explorer); the default is Apollo's, from its CDN. */
+  landingPage?: ApolloServerPlugin<TContext>;
   /** fastify's trustProxy: which proxies may name the client in X-Forwarded-For (only the router faces clients). */
   trustProxy?: FastifyServerOptions['trustProxy'];
   /**
@@ -160,12 +167,14 @@ export async function createGraphQLService<TContext extends BaseContext>(
     formatError: maskUnexpectedErrors(logger, { hideSuggestions: !introspection }),
     ...(options.validationRules && { validationRules: options.validationRules }),
     ...(options.parseOptions && { parseOptions: options.parseOptions }),
+    ...(options.persistedQueries === false && { persistedQueries: false }),
     plugins: [
       fastifyApolloDrainPlugin(app),
       graphqlMetricsPlugin<TContext>(settings.METRICS_MAX_OPERATION_NAMES),
-      isProduction
-        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false }),
+      options.landingPage ??
+        (isProduction
+          ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
+          : ApolloServerPluginLandingPageLocalDefault({ embed: true, footer: false })),
       ...(options.plugins ?? []),
     ],
     logger,
@@ -177,6 +186,7 @@ export async function createGraphQLService<TContext extends BaseContext>(
     url: '/graphql',
     method: ['GET', 'POST', 'OPTIONS'],
     onRequest: [...(options.graphqlOnRequest ?? []), onlyJsonBodies],
+    preHandler: options.graphqlPreHandler ?? [],
     // Everything the request runs (formatError, subgraph fetches) logs under its request id.
     handler(request, reply) {
       return runInRequestScope({ id: request.id, log: request.log as unknown as Logger }, () => handler.call(this, request, reply));
