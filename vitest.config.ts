@@ -1,4 +1,13 @@
+import { createRequire } from 'node:module';
 import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * `graphql` as node loads it for the services: its CommonJS build, the one instance @apollo/gateway and
+ * @apollo/federation-internals use. Vite would otherwise resolve a source file's `import 'graphql'` to the ESM
+ * build, a second instance whose instanceof checks refuse the gateway's schemas (the router's subscriptions
+ * validate against the gateway's own schema).
+ */
+const graphqlCommonJs = createRequire(import.meta.url).resolve('graphql');
 
 /**
  * Two projects: `unit` starts no stack (each test builds what it needs in-process: a subgraph on a temporary
@@ -10,6 +19,7 @@ export default defineConfig({
   test: {
     projects: [
       {
+        resolve: { alias: [{ find: /^graphql$/, replacement: graphqlCommonJs }] },
         test: {
           name: 'unit',
           include: [

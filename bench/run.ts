@@ -10,6 +10,8 @@
  *   npm run bench -- --baseline bench/results/<file>.json   compare whole-stack CPU per request with that run
  *   npm run bench -- --gateways ours,hiveRust   only these gateways (ours always runs): quicker A/B runs
  *   npm run bench -- --soak                100k OrderHistory requests through our router; RSS must not grow >15%
+ *   npm run bench -- --subscriptions       10,000 subscriptions through one router: RSS per 1,000, fan-out p50/p99
+ *                                          (bench/subscriptions.ts; --clients, --changes)
  *   npm run bench -- --only Catalogue --cpu-prof   also a V8 CPU profile of each gateway and subgraph over the timed
  *                                                  workloads, under bench/results/profiles/ (git-ignored)
  *
@@ -61,6 +63,12 @@ const FEW_USERS = 8;
 const DEFAULT_BASELINE = 'bench/results/2026-11-27T15-38-53-496Z.json';
 
 // ---------- options ----------
+
+// The subscriptions bench is a run of its own (its own stack on PGlite, no peers): bench/subscriptions.ts.
+if (process.argv.includes('--subscriptions')) {
+  const { benchSubscriptions } = await import('./subscriptions.js');
+  process.exit(await benchSubscriptions(process.argv.slice(2)));
+}
 
 const { values: args } = parseArgs({
   options: {

@@ -24,7 +24,7 @@ export const routerSettings = serviceSettings
     TRUST_PROXY: setting.text(undefined),
     /** Deadline of one subgraph fetch, headers and body. */
     SUBGRAPH_TIMEOUT_MS: setting.integer(5_000, { min: 1 }),
-    /** How long queries are retried while a subgraph cannot be reached (a redeploy). */
+    /** How long queries are retried while a subgraph that said it was shutting down cannot be reached (a redeploy). */
     SUBGRAPH_RETRY_BUDGET_MS: setting.integer(10_000, { min: 0 }),
     /** In-flight deduplication of identical subgraph queries (router/src/dedupe.ts); false turns it off everywhere. */
     DEDUPE_SUBGRAPHS: setting.boolean(true),
@@ -45,6 +45,13 @@ export const routerSettings = serviceSettings
     ENTITY_CACHE_TTL_MS: setting.integer(60_000, { min: 1 }),
     /** Products kept at most; the least recently read go first. */
     ENTITY_CACHE_MAX_PRODUCTS: setting.integer(10_000, { min: 1 }),
+    /**
+     * How long a subgraph may refuse connections, without having said it was shutting down, before its circuit
+     * breaker opens and requests for it fail at once. Keep it well below SUBGRAPH_TIMEOUT_MS.
+     */
+    SUBGRAPH_BREAKER_WINDOW_MS: setting.integer(2_000, { min: 0 }),
+    /** While a subgraph's breaker is open, how often one request is let through to see whether it is back. */
+    SUBGRAPH_BREAKER_PROBE_MS: setting.integer(1_000, { min: 1 }),
     MAX_QUERY_DEPTH: setting.integer(10, { min: 1 }),
     MAX_QUERY_ALIASES: setting.integer(15, { min: 0 }),
     MAX_ROOT_FIELDS: setting.integer(10, { min: 1 }),
@@ -52,6 +59,18 @@ export const routerSettings = serviceSettings
     MAX_QUERY_DIRECTIVES: setting.integer(50, { min: 0 }),
     MAX_QUERY_COST: setting.integer(5_000, { min: 1 }),
     COST_LIST_SIZE: setting.integer(10, { min: 0 }),
+    /** Subscriptions one graphql-ws connection may hold open at once (router/src/subscriptions). */
+    SUBSCRIPTIONS_PER_CONNECTION: setting.integer(25, { min: 1 }),
+    /** Subscriptions one client address may hold open at once, over all its connections and both transports. */
+    SUBSCRIPTIONS_PER_CLIENT: setting.integer(100, { min: 1 }),
+    /** Subscriptions the router holds open at once, all clients together. */
+    SUBSCRIPTIONS_MAX: setting.integer(20_000, { min: 1 }),
+    /** A graphql-ws connection with no subscription for this long is closed. */
+    SUBSCRIPTION_IDLE_CLOSE_MS: setting.integer(60_000, { min: 1_000 }),
+    /** Keep-alive period on both legs: WebSocket pings to clients, graphql-ws pings to subgraphs, multipart heartbeats. */
+    SUBSCRIPTION_KEEPALIVE_MS: setting.integer(10_000, { min: 100 }),
+    /** How long the router keeps re-subscribing to a subgraph that dropped the connection, before the stream ends with SERVICE_UNAVAILABLE. */
+    SUBSCRIPTION_RESUBSCRIBE_BUDGET_MS: setting.integer(15_000, { min: 0 }),
     /**
      * Trusted documents: `allow` runs manifest ids, full documents and APQ; `safelist` runs only the operations in
      * the persisted-query manifest, by id or text (docs/security.md). Production deployments set safelist.

@@ -22,6 +22,8 @@ export const EXPLORER_PAGE = `<!doctype html>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>Shop GraphQL explorer</title>
+    <!-- No favicon request: the router serves nothing at /favicon.ico. -->
+    <link rel="icon" href="data:," />
     <link rel="stylesheet" href="${ASSETS}explorer.css" />
   </head>
   <body>

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { stripIgnoredCharacters } from 'graphql';
+import { GraphQLError, stripIgnoredCharacters } from 'graphql';
 import { errorBody, type Logger } from '@shop/service';
 
 /**
@@ -124,6 +124,18 @@ export function resolvePersistedOperation<T extends OperationParams>(
   const stripped = typeof params.query === 'string' ? strip(params.query) : undefined;
   if (stripped !== undefined && manifest.stripped.has(stripped)) return { ok: true, params };
   return { ok: false, message: 'This operation is not in the persisted-query list: only the trusted operations run here' };
+}
+
+/**
+ * The same rule for a graphql-ws subscribe payload: the payload to run, or the error to answer it with. (graphql-ws
+ * requires a string `query`, so a client sending an id alone sends an empty one.)
+ */
+export function subscribePayloadResolver(manifest: PersistedQueryManifest, mode: PersistedQueryMode) {
+  return <T extends OperationParams>(payload: T): T | GraphQLError => {
+    const withoutEmptyQuery = payload.query === '' && persistedQueryOf(payload.extensions) ? { ...payload, query: undefined } : payload;
+    const resolution = resolvePersistedOperation(withoutEmptyQuery, manifest, mode);
+    return resolution.ok ? resolution.params : new GraphQLError(resolution.message, { extensions: { code: NOT_IN_LIST } });
+  };
 }
 
 /**

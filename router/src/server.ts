@@ -1,12 +1,14 @@
 import { createGraphQLService, createLogger, isProduction, SANDBOX_ORIGIN } from '@shop/service';
+import { GraphQLError } from 'graphql';
 import { settings } from './config.js';
 import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
 import { operationDedupePlugin } from './dedupe.js';
 import { EntityCache } from './entity-cache.js';
 import { explorerLandingPage, serveExplorerAssets } from './explorer.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
-import { manifestFor, persistedQueriesHook } from './persisted-queries.js';
+import { manifestFor, NOT_IN_LIST, persistedQueriesHook, resolvePersistedOperation } from './persisted-queries.js';
 import { contractOperationsPath, warmPlansOnLoad } from './plan-warmup.js';
+import { createSubscriptions } from './subscriptions/index.js';
 import { SupergraphFile } from './supergraph-file.js';
 import { trustProxySetting } from './trust-proxy.js';
 
@@ -54,17 +56,30 @@ export async function buildServer() {
   const manifest = manifestFor(persistedQueries, settings().PERSISTED_QUERIES_MANIFEST, logger);
   // The offline explorer needs introspection for its docs; without it the landing page stays Apollo's.
   const introspection = settings().INTROSPECTION ?? !isProduction;
+  const trustProxy = trustProxySetting(settings().TRUST_PROXY);
+  // Subscriptions (docs/realtime.md): multipart on the /graphql route, graphql-ws on the same port; both follow
+  // the trusted documents (HTTP through the preHandler before theirs, graphql-ws through resolveOperation).
+  const subscriptions = createSubscriptions({
+    gateway,
+    limits,
+    logger,
+    trustProxy,
+    resolveOperation: (payload) => {
+      const resolution = resolvePersistedOperation(payload, manifest, persistedQueries);
+      return resolution.ok ? resolution.params : new GraphQLError(resolution.message, { extensions: { code: NOT_IN_LIST } });
+    },
+  });
   const service = await createGraphQLService<RouterContext>({
     name: 'router',
     logger,
     gateway,
     corsOrigins,
     // The client's address is the socket's unless TRUST_PROXY names the proxies in front of the router.
-    trustProxy: trustProxySetting(settings().TRUST_PROXY),
+    trustProxy,
     parseOptions: { maxTokens: limits.tokens },
     validationRules: limitRules(limits),
     plugins: [costLimitPlugin<RouterContext>(limits), ...(settings().DEDUPE_OPERATIONS ? [operationDedupePlugin<RouterContext>()] : [])],
-    graphqlPreHandler: [persistedQueriesHook(manifest, persistedQueries)],
+    graphqlPreHandler: [persistedQueriesHook(manifest, persistedQueries), subscriptions.preHandler],
     // In safelist mode no hash is ever registered: APQ is off, and an unknown id is refused before Apollo.
     ...(persistedQueries === 'safelist' && { persistedQueries: false as const }),
     ...(introspection && { landingPage: explorerLandingPage<RouterContext>() }),
@@ -78,6 +93,7 @@ export async function buildServer() {
     },
     onClose: async () => events?.close(),
   });
+  subscriptions.attach(service.app);
   if (introspection) await serveExplorerAssets(service.app);
-  return Object.assign(service, { entityCache });
+  return Object.assign(service, { subscriptions, entityCache });
 }

@@ -1,5 +1,6 @@
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { createLogger, currentRequest, type Logger } from '@shop/service';
+import { BreakerOpenError } from './circuit-breaker.js';
 import { settings } from './config.js';
 import { Kind, parse, type DocumentNode, type FieldNode, type SelectionSetNode } from 'graphql';
 
@@ -64,10 +65,16 @@ export function unavailable(
   timeoutMs: number,
 ): SubgraphResponse {
   const timedOut = (error as Error | undefined)?.name === 'TimeoutError';
-  log().error(
-    { err: error, subgraph: service, url, ...(timedOut && { timeoutMs }) },
-    timedOut ? 'subgraph timed out' : 'subgraph request failed',
-  );
+  if (error instanceof BreakerOpenError) {
+    // Not sent: the breaker's opening was logged once, with the refusals behind it; one line per request
+    // through an outage would flood the log.
+    log().debug({ subgraph: service, url }, 'subgraph request not sent: its circuit breaker is open');
+  } else {
+    log().error(
+      { err: error, subgraph: service, url, ...(timedOut && { timeoutMs }) },
+      timedOut ? 'subgraph timed out' : 'subgraph request failed',
+    );
+  }
   const message = `The ${service} service is unavailable`;
   const extensions = { code: 'SERVICE_UNAVAILABLE', service };
   const paths = failedPaths(request.document, request.query);

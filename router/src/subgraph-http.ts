@@ -17,6 +17,8 @@ export interface SubgraphAnswer {
   status: number;
   contentType: string;
   body: string;
+  /** The subgraph closes the connection after this answer: it is draining for a shutdown (see circuit-breaker.ts). */
+  closing?: boolean;
 }
 
 /** The subgraph did not answer within the deadline. */
@@ -45,6 +47,7 @@ export function postJson(url: string, headers: Record<string, string>, body: str
             status: response.statusCode ?? 0,
             contentType: String(response.headers['content-type'] ?? ''),
             body: Buffer.concat(chunks).toString('utf8'),
+            closing: response.headers.connection === 'close',
           });
         });
       },
@@ -82,16 +85,23 @@ export function retryBudgetMs(): number {
 /**
  * Sends a query again while the subgraph cannot be reached (a redeploy, say), with exponential backoff from
  * 50 ms up to 1 s, until the budget is spent; then the last error stands. Mutations are never retried: the
- * router cannot know whether one that failed mid-way took effect.
+ * router cannot know whether one that failed mid-way took effect. `pace` may shorten a wait, or end the retries
+ * (undefined): the subgraph's circuit breaker does, once the refusals are an outage rather than a restart.
  */
-export async function withRetries<T>(send: () => Promise<T>, retryable: boolean, budgetMs = retryBudgetMs()): Promise<T> {
+export async function withRetries<T>(
+  send: () => Promise<T>,
+  retryable: boolean,
+  budgetMs = retryBudgetMs(),
+  pace: (delay: number) => number | undefined = (delay) => delay,
+): Promise<T> {
   const giveUpAt = Date.now() + budgetMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
     try {
       return await send();
     } catch (error) {
-      if (!retryable || !isConnectionFailure(error) || Date.now() + delay > giveUpAt) throw error;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      const wait = retryable && isConnectionFailure(error) ? pace(delay) : undefined;
+      if (wait === undefined || Date.now() + wait > giveUpAt) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
     }
   }
 }

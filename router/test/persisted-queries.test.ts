@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadManifest, NOT_IN_LIST, resolvePersistedOperation, type PersistedQueryManifest } from '../src/persisted-queries.js';
+import {
+  loadManifest,
+  NOT_IN_LIST,
+  resolvePersistedOperation,
+  subscribePayloadResolver,
+  type PersistedQueryManifest,
+} from '../src/persisted-queries.js';
 
 const MANIFEST = fileURLToPath(new URL('../../schema/persisted-query-manifest.json', import.meta.url));
 const manifest: PersistedQueryManifest = loadManifest(MANIFEST);
@@ -69,5 +75,24 @@ describe('trusted documents', () => {
       /package\.json is not a persisted-query manifest/,
     );
     expect(() => loadManifest('/nonexistent/manifest.json')).toThrow(/\/nonexistent\/manifest\.json could not be read/);
+  });
+
+  it('applies to graphql-ws subscribe payloads, where an id comes with an empty query', () => {
+    const [stockId, stockBody] = [...manifest.byId.entries()].find(([, text]) => text.startsWith('subscription StockUpdates'))!;
+    for (const mode of ['allow', 'safelist'] as const) {
+      const resolve = subscribePayloadResolver(manifest, mode);
+      expect(resolve({ query: '', extensions: persisted(stockId), variables: { ids: ['1'] } })).toEqual({
+        query: stockBody,
+        extensions: {},
+        variables: { ids: ['1'] },
+      });
+      expect(resolve({ query: stockBody })).toEqual({ query: stockBody });
+    }
+    const other = { query: 'subscription { productUpdated(ids: ["1"]) { id } }' };
+    expect(subscribePayloadResolver(manifest, 'allow')(other)).toEqual(other);
+    const refused = subscribePayloadResolver(manifest, 'safelist')(other);
+    expect(refused).toBeInstanceOf(Error);
+    expect((refused as { extensions: unknown }).extensions).toEqual({ code: NOT_IN_LIST });
+    expect(subscribePayloadResolver(manifest, 'safelist')({ query: '', extensions: persisted(sha256('x')) })).toBeInstanceOf(Error);
   });
 });

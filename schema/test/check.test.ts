@@ -97,8 +97,8 @@ describe('checkSchema', () => {
   it('refuses a required argument added to an existing field, in the orders subgraph', async () => {
     const orders = edited(
       'orders',
-      '    after: String\n  ): OrderConnection!',
-      '    after: String\n    status: OrderStatus!\n  ): OrderConnection!',
+      '    after: String\n  ): OrderConnection',
+      '    after: String\n    status: OrderStatus!\n  ): OrderConnection',
     );
     const result = await checkSchema({ sdl: { orders } });
     expect(result.ok).toBe(false);

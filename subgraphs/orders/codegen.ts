@@ -11,7 +11,7 @@ const config: CodegenConfig = {
         useTypeImports: true,
         enumsAsTypes: true,
         contextType: '../context.js#Context',
-        scalars: { DateTime: 'Date' },
+        scalars: { DateTime: 'Date', SafeInt: 'number' },
         mappers: {
           Order: '../db/schema.js#OrderRow',
           OrderItem: '../db/schema.js#OrderItemRow',

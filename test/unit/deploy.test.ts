@@ -13,6 +13,7 @@ import { SERVICE_NAMES, SERVICES, portVariable, type ServiceName } from '@shop/s
 import { parse, parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { routerSettings } from '../../router/src/config.js';
+import { trustProxySetting } from '../../router/src/trust-proxy.js';
 import { ordersSettings } from '../../subgraphs/orders/src/config.js';
 import { productsSettings } from '../../subgraphs/products/src/config.js';
 import { usersSettings } from '../../subgraphs/users/src/config.js';
@@ -531,6 +532,7 @@ describe('Kubernetes kustomize base', () => {
           'JWT_SECRET',
           'ROUTER_SECRET',
           'ADMIN_PASSWORD',
+          'REDIS_URL',
           ...target.databases.map((d) => `${d.toUpperCase()}_DATABASE_URL`),
         ]) {
           if (!env[name]) continue;
@@ -555,4 +557,36 @@ describe('Kubernetes kustomize base', () => {
       });
     });
   }
+});
+
+// ---- the client's address and the shared rate limits -------------------------------------------------------
+
+describe('who names the client, and where the users replicas count attempts', () => {
+  const k8sEnv = (name: string) => {
+    const deployment = parseAllDocuments(read(`${K8S}/${name}.yaml`))
+      .map((d) => d.toJS() as Doc)
+      .find((d) => d?.kind === 'Deployment')!;
+    const env = deployment.spec.template.spec.containers[0].env as Doc[];
+    return Object.fromEntries(env.map((e) => [e.name as string, e]));
+  };
+
+  it('compose: clients reach the router directly, so it believes no X-Forwarded-For unless the operator names a proxy', () => {
+    const router = services.router!;
+    expect(router.ports.map(String)).toContain('4000:4000');
+    expect(composeEnv(router).TRUST_PROXY).toBe('');
+    expect(trustProxySetting(composeEnv(router).TRUST_PROXY || undefined)).toBe(false);
+  });
+
+  it('k8s: the router trusts X-Forwarded-For only from the ingress in the pod network, never from everyone', () => {
+    const value = String(k8sEnv('router').TRUST_PROXY?.value ?? '');
+    const trusted = trustProxySetting(value);
+    expect(Array.isArray(trusted), `TRUST_PROXY=${value} is a list of networks`).toBe(true);
+    for (const network of trusted as string[]) expect(network).toMatch(/^(10\.|172\.(1[6-9]|2\d|3[01])\.|192\.168\.)[\d.]+\/\d+$/);
+  });
+
+  it('both: every users replica counts in one Redis', () => {
+    expect(composeEnv(services.users!).REDIS_URL).toMatch(/^redis:\/\/redis:6379/);
+    expect(dependsOn(services.users!).redis).toBe('service_healthy');
+    expect(k8sEnv('users').REDIS_URL?.valueFrom?.secretKeyRef).toMatchObject({ name: 'shop-secrets', key: 'REDIS_URL' });
+  });
 });

@@ -202,6 +202,8 @@ export const serviceSettings = z.object({
   METRICS_MAX_OPERATION_NAMES: setting.integer(200, { min: 1, max: 100_000 }),
   /** How long a /ready answer is reused, so that frequent probes do not each check every dependency. */
   READINESS_CACHE_MS: setting.integer(1_000, { min: 0, max: 60_000 }),
+  /** On SIGTERM, how long new requests get 503 (and /ready 503) before the port closes: the router's cue that this is a restart. */
+  SHUTDOWN_NOTICE_MS: setting.integer(500, { min: 0, max: 5_000 }),
 });
 
 export type ServiceSettings = z.output<typeof serviceSettings>;

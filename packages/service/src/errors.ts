@@ -49,6 +49,8 @@ const CLIENT_CODES = new Set<string>([
   'BAD_REQUEST',
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
+  // The router's trusted documents (a subscription over graphql-ws is refused through formatError).
+  'PERSISTED_QUERY_NOT_IN_LIST',
   'OPERATION_RESOLUTION_FAILURE',
 ] satisfies (ErrorCode | string)[]);
 

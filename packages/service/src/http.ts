@@ -84,6 +84,11 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
 export interface GraphQLService<TContext extends BaseContext> {
   /** /graphql, on the service's port. */
   app: FastifyInstance;
+  /**
+   * Starts the shutdown notice: /ready turns 503, and new requests get 503 with `connection: close` while the
+   * port stays open, so the router learns this is a planned restart, not an outage (see `listen`).
+   */
+  announceShutdown: () => void;
   /** /health, /ready and /metrics, on the ops port: for probes and Prometheus, never exposed to clients. */
   ops: FastifyInstance;
   apollo: ApolloServer<TContext>;
@@ -133,6 +138,12 @@ export async function createGraphQLService<TContext extends BaseContext>(
   let draining = false;
   app.addHook('preClose', async () => {
     draining = true;
+  });
+  // While the shutdown is announced, before the port closes: new requests are turned away with 503, which the
+  // router reads as "restarting" (it retries queries, and keeps them retrying through the restart).
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!draining) return;
+    return reply.code(503).type('application/json; charset=utf-8').send(errorBody('SHUTTING_DOWN', 'The service is shutting down'));
   });
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
@@ -198,7 +209,10 @@ export async function createGraphQLService<TContext extends BaseContext>(
   }
 
   const ops = createOpsServer(logger, options.readiness, settings.READINESS_CACHE_MS, () => draining);
-  return { app, ops, apollo, logger };
+  const announceShutdown = () => {
+    draining = true;
+  };
+  return { app, ops, apollo, logger, announceShutdown };
 }
 
 /**
@@ -279,10 +293,14 @@ export interface ListenOptions {
 }
 
 /**
- * Listens on both ports, and on SIGTERM or SIGINT: /ready turns 503, the GraphQL port stops accepting and drains
- * in-flight requests, resources close (`onClose`), the ops port closes, and the process exits 0.
+ * Listens on both ports, and on SIGTERM or SIGINT: /ready turns 503 and new requests get 503 for
+ * SHUTDOWN_NOTICE_MS, then the GraphQL port stops accepting and drains in-flight requests, resources close
+ * (`onClose`), the ops port closes, and the process exits 0.
  */
-export async function listen(service: Pick<GraphQLService<BaseContext>, 'app' | 'ops'>, options: ListenOptions): Promise<string> {
+export async function listen(
+  service: Pick<GraphQLService<BaseContext>, 'app' | 'ops'> & Partial<Pick<GraphQLService<BaseContext>, 'announceShutdown'>>,
+  options: ListenOptions,
+): Promise<string> {
   const { app, ops } = service;
   const host = options.host ?? readSettings(serviceSettings).HOST;
   await ops.listen({ port: options.opsPort, host });
@@ -293,8 +311,13 @@ export async function listen(service: Pick<GraphQLService<BaseContext>, 'app' | 
     closing = true;
     app.log.info({ signal }, 'shutting down');
     const deadline = setTimeout(() => process.exit(1), 10_000).unref();
-    app
-      .close()
+    // The notice first: for SHUTDOWN_NOTICE_MS the port stays open and answers new requests 503, so that a
+    // router sending traffic learns of the restart before connections are refused (its circuit breaker then
+    // waits out the restart instead of taking it for an outage).
+    service.announceShutdown?.();
+    const notice = new Promise((resolve) => setTimeout(resolve, readSettings(serviceSettings).SHUTDOWN_NOTICE_MS));
+    notice
+      .then(() => app.close())
       .then(() => ops.close())
       .then(
         () => {

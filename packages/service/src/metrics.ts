@@ -55,6 +55,18 @@ export const metrics = {
     labelNames: ['result'],
     registers: [registry],
   }),
+  subgraphBreakerOpen: new Gauge({
+    name: 'router_subgraph_breaker_open',
+    help: "Whether the router's circuit breaker for a subgraph is open (1): it refused connections past the window",
+    labelNames: ['subgraph'],
+    registers: [registry],
+  }),
+  subgraphBreakerRejections: new Counter({
+    name: 'router_subgraph_breaker_rejected_total',
+    help: "Subgraph fetches the router failed at once, without sending them, because the subgraph's breaker was open",
+    labelNames: ['subgraph'],
+    registers: [registry],
+  }),
   graphqlRequests: new Counter({
     name: 'graphql_requests_total',
     help: 'GraphQL operations executed, by operation name and type',

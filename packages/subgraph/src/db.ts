@@ -24,6 +24,11 @@ export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
   driver: 'postgres' | 'pglite';
   /** The database's readiness checks: `database` (it runs a statement) and `migrations` (the newest is applied). */
   readiness: { database: ReadinessCheck; migrations: ReadinessCheck };
+  /**
+   * For the outbox relay: with PostgreSQL, a connection of its own, so that publishing never waits for a free
+   * slot behind request traffic (the relay's lag is the events' latency); with PGlite, the one connection.
+   */
+  relayDb: Database<TSchema>;
   /** LISTENs to a notification channel (on a connection of its own with PostgreSQL); resolves to an unlisten. */
   listen(channel: string, onNotify: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -134,15 +139,20 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
       migrationsFolder,
       async () => (await client`select max(created_at) as latest from drizzle.__drizzle_migrations`)[0]?.latest,
     );
+    const relayClient = postgres(url, { max: 1, idle_timeout: 30, onnotice: () => {} });
     return {
       db: db as unknown as Database<TSchema>,
       driver: 'postgres',
       readiness: { database: answers(async () => void (await client`select 1`)), migrations },
+      relayDb: drizzlePostgres({ client: relayClient, schema, logger }) as unknown as Database<TSchema>,
       listen: async (channel, onNotify) => {
         const { unlisten } = await client.listen(channel, () => onNotify());
         return unlisten;
       },
-      close: () => client.end({ timeout: 5 }),
+      close: async () => {
+        await relayClient.end({ timeout: 5 });
+        await client.end({ timeout: 5 });
+      },
     };
   }
 
@@ -163,6 +173,7 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
     db: db as unknown as Database<TSchema>,
     driver: 'pglite',
     readiness: { database: answers(async () => void (await unmeasured('select 1'))), migrations },
+    relayDb: db as unknown as Database<TSchema>,
     listen: async (channel, onNotify) => {
       const unlisten = await client.listen(channel, () => onNotify());
       return () => unlisten();

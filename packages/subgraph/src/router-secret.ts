@@ -1,4 +1,4 @@
-import { CLIENT_IP_HEADER, ROUTER_SECRET_HEADER, errorBody, secretMatches } from '@shop/service';
+import { CLIENT_IP_HEADER, ROUTER_SECRET_HEADER, errorBody, readSettings, secretMatches, serviceSettings } from '@shop/service';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
@@ -14,11 +14,14 @@ export function requireRouterSecret(secret: string) {
 }
 
 /**
- * The address of the client behind a request. A subgraph takes the router's `x-client-ip` header: with
- * ROUTER_SECRET set, only the router (and services holding the secret) can reach it, so the header is the
- * router's word. Without a secret (development), anyone who can reach a subgraph directly could set it.
+ * The address of the client behind a request. A subgraph takes the router's `x-client-ip` header only from a
+ * caller that holds the router's secret (ROUTER_SECRET, compared in constant time): the router sets it from
+ * the client's socket, or from X-Forwarded-For when its TRUST_PROXY names the proxies in front of it. Anyone
+ * else, and every caller when no ROUTER_SECRET is set, is known by the socket's address, so a client cannot
+ * choose the address its rate limits count against.
  */
-export function clientAddress(request: FastifyRequest): string {
+export function clientAddress(request: FastifyRequest, routerSecret = readSettings(serviceSettings).ROUTER_SECRET): string {
   const forwarded = request.headers[CLIENT_IP_HEADER];
-  return typeof forwarded === 'string' && forwarded.length > 0 ? forwarded.slice(0, 64) : request.ip;
+  const fromRouter = routerSecret !== undefined && secretMatches(request.headers[ROUTER_SECRET_HEADER], routerSecret);
+  return fromRouter && typeof forwarded === 'string' && forwarded.length > 0 ? forwarded.slice(0, 64) : request.ip;
 }

@@ -19,3 +19,23 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
     return date;
   },
 });
+
+/** `SafeInt`: whole numbers JSON and JavaScript represent exactly (up to 2^53-1 either way), as JSON numbers. */
+export const SafeIntScalar = new GraphQLScalarType<number, number>({
+  name: 'SafeInt',
+  serialize(value) {
+    const number = typeof value === 'bigint' ? Number(value) : typeof value === 'string' ? Number(value) : value;
+    if (typeof number !== 'number' || !Number.isSafeInteger(number)) throw new GraphQLError(`SafeInt cannot represent ${String(value)}`);
+    return number;
+  },
+  parseValue(value) {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value))
+      throw new GraphQLError('SafeInt must be a whole number of at most 2^53-1');
+    return value;
+  },
+  parseLiteral(ast) {
+    const number = ast.kind === Kind.INT ? Number(ast.value) : NaN;
+    if (!Number.isSafeInteger(number)) throw new GraphQLError('SafeInt must be a whole number of at most 2^53-1');
+    return number;
+  },
+});

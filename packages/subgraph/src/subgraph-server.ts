@@ -88,12 +88,13 @@ export async function buildSubgraphServer<TSchema extends Record<string, unknown
   if (options.events) {
     events = await startServiceEvents({
       service: options.name,
-      db: database.db as never,
+      db: database.relayDb as never,
       outbox: options.events.outbox,
       feed: options.events.feed,
       subjects: options.events.subjects,
       natsUrl: readSettings(subgraphSettings).NATS_URL,
       listen: database.listen,
+      driver: database.driver,
       logger: service.logger,
     });
   }

@@ -12,7 +12,8 @@ import type { EntityCache } from '../entity-cache.js';
 import { dedupeRepresentations, expandEntities } from '../entity-dedupe.js';
 import type { RouterContext } from '../gateway.js';
 import { subgraphTimeoutMs, unavailable } from '../subgraph-failures.js';
-import { postJson, SubgraphClosingError, withRetries } from '../subgraph-http.js';
+import { breakerFor } from '../circuit-breaker.js';
+import { isConnectionFailure, postJson, SubgraphClosingError, withRetries, type SubgraphAnswer } from '../subgraph-http.js';
 
 assertPatchedVersion('@apollo/gateway', '2.14.4', import.meta.url);
 
@@ -41,7 +42,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
    * Replaces the gateway's fetch: node's http client with keep-alive sockets (subgraph-http.ts), each distinct
    * entity representation sent once (entity-dedupe.ts), product entities answered from the entity cache where
    * it can (entity-cache.ts), identical queries in flight at once sent once (dedupe.ts), and queries, never
-   * mutations, retried while the subgraph cannot be reached, as during its redeploy.
+   * mutations, retried while the subgraph cannot be reached, as during its redeploy, but not through an
+   * outage: the subgraph's circuit breaker (circuit-breaker.ts) ends the retries, and then fails requests at
+   * once until a probe gets through.
    */
   override async sendRequest(request: GatewayGraphQLRequest, _context: RouterContext): Promise<GatewayGraphQLResponse> {
     const { http: target, ...payload } = request;
@@ -50,15 +53,35 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     const deduped = Array.isArray(representations) ? dedupeRepresentations(representations) : null;
     const headers = Object.fromEntries(target.headers);
     const isMutation = isMutationDocument(payload.query);
+    const breaker = breakerFor(this.serviceName);
     const send = async (body: string) => {
-      const answer = await this.post(target.url, headers, body, this.timeoutMs);
-      if (answer.status === 503) throw new SubgraphClosingError(`${this.serviceName} is shutting down`);
+      // Throws at once, sending nothing, while the breaker is open (not a connection failure: never retried).
+      const admission = breaker.admit();
+      let answer: SubgraphAnswer;
+      try {
+        answer = await this.post(target.url, headers, body, this.timeoutMs);
+      } catch (error) {
+        if (isConnectionFailure(error)) breaker.unreachable(admission, false);
+        else breaker.released(admission);
+        throw error;
+      }
+      if (answer.status === 503) {
+        breaker.unreachable(admission, true);
+        throw new SubgraphClosingError(`${this.serviceName} is shutting down`);
+      }
+      breaker.answered(admission, answer.closing === true);
       return answer;
     };
     // One fetch, with the given entity representations in place of the request's (the entity cache's misses).
     const fetchWith = async (entities?: unknown[]): Promise<GatewayGraphQLResponse> => {
       const body = JSON.stringify(entities ? { ...payload, variables: { ...payload.variables, representations: entities } } : payload);
-      const fetchAnswer = () => withRetries(() => send(body), !isMutation);
+      const fetchAnswer = () =>
+        withRetries(
+          () => send(body),
+          !isMutation,
+          undefined,
+          (delay) => breaker.retryDelay(delay),
+        );
       const answer = isMutation
         ? await fetchAnswer().finally(() => {
             inFlightFetches.forgetInFlight();

@@ -128,7 +128,7 @@ export type OrderUpdatesSubscriptionVariables = Exact<{
 }>;
 
 
-export type OrderUpdatesSubscription = { orderUpdated: { id: string, paidAt: string | null, status: OrderStatus, buyer: { id: string, name: string }, items: Array<{ quantity: number, product: { id: string, name: string, stock: number } }>, total: { amount: number, currency: string } } };
+export type OrderUpdatesSubscription = { orderUpdated: { id: string, paidAt: string | null, status: OrderStatus, buyer: { id: string, name: string } | null, items: Array<{ quantity: number, product: { id: string, name: string, stock: number } | null }>, total: { amount: number, currency: string } } };
 
 export type StockUpdatesSubscriptionVariables = Exact<{
   ids: Array<string | number> | string | number;
@@ -167,7 +167,7 @@ export type CustomersQueryVariables = Exact<{
 }>;
 
 
-export type CustomersQuery = { users: { totalCount: number, edges: Array<{ node: { email: string, id: string, name: string, orders: { totalCount: number, edges: Array<{ node: { id: string, status: OrderStatus, total: { amount: number, currency: string } } }> } } }> } };
+export type CustomersQuery = { users: { totalCount: number, edges: Array<{ node: { email: string, id: string, name: string, orders: { totalCount: number, edges: Array<{ node: { id: string, status: OrderStatus, total: { amount: number, currency: string } } }> } | null } }> } };
 
 export type LoginMutationVariables = Exact<{
   input: LoginInput;
@@ -186,7 +186,7 @@ export type OrderDetailQueryVariables = Exact<{
 }>;
 
 
-export type OrderDetailQuery = { order: { createdAt: string, id: string, paidAt: string | null, status: OrderStatus, buyer: { email: string, id: string, name: string }, items: Array<{ quantity: number, product: { id: string, inStock: boolean, name: string, sku: string }, unitPrice: { amount: number, currency: string } }>, total: { amount: number, currency: string } } | null };
+export type OrderDetailQuery = { order: { createdAt: string, id: string, paidAt: string | null, status: OrderStatus, buyer: { email: string, id: string, name: string } | null, items: Array<{ quantity: number, product: { id: string, inStock: boolean, name: string, sku: string } | null, unitPrice: { amount: number, currency: string } }>, total: { amount: number, currency: string } } | null };
 
 export type OrderHistoryQueryVariables = Exact<{
   after?: string | null | undefined;
@@ -194,7 +194,7 @@ export type OrderHistoryQueryVariables = Exact<{
 }>;
 
 
-export type OrderHistoryQuery = { me: { id: string, name: string, orders: { totalCount: number, edges: Array<{ node: { createdAt: string, id: string, status: OrderStatus, items: Array<{ quantity: number, product: { id: string, name: string, sku: string, price: { amount: number, currency: string } }, unitPrice: { amount: number, currency: string } }>, total: { amount: number, currency: string } } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } } | null };
+export type OrderHistoryQuery = { me: { id: string, name: string, orders: { totalCount: number, edges: Array<{ node: { createdAt: string, id: string, status: OrderStatus, items: Array<{ quantity: number, product: { id: string, name: string, sku: string, price: { amount: number, currency: string } } | null, unitPrice: { amount: number, currency: string } }>, total: { amount: number, currency: string } } }>, pageInfo: { endCursor: string | null, hasNextPage: boolean } } | null } | null };
 
 export type PayOrderMutationVariables = Exact<{
   input: PayOrderInput;
@@ -208,7 +208,7 @@ export type PlaceOrderMutationVariables = Exact<{
 }>;
 
 
-export type PlaceOrderMutation = { placeOrder: { order: { createdAt: string, id: string, status: OrderStatus, buyer: { email: string, id: string }, items: Array<{ quantity: number, product: { id: string, name: string, sku: string }, unitPrice: { amount: number, currency: string } }>, total: { amount: number, currency: string } } } };
+export type PlaceOrderMutation = { placeOrder: { order: { createdAt: string, id: string, status: OrderStatus, buyer: { email: string, id: string } | null, items: Array<{ quantity: number, product: { id: string, name: string, sku: string } | null, unitPrice: { amount: number, currency: string } }>, total: { amount: number, currency: string } } } };
 
 export type ProductBySkuQueryVariables = Exact<{
   sku: string;

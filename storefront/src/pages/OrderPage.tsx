@@ -12,7 +12,12 @@ type Order = NonNullable<OrderDetailQuery['order']>;
 
 export function OrderPage() {
   const { id = '' } = useParams();
-  const { data, error, refetch } = useQuery(OrderDetailDocument, { variables: { id }, fetchPolicy: 'cache-and-network' });
+  // errorPolicy all: while the products or users service is down, the order still shows, without those details.
+  const { data, error, refetch } = useQuery(OrderDetailDocument, {
+    variables: { id },
+    fetchPolicy: 'cache-and-network',
+    errorPolicy: 'all',
+  });
   const order = data?.order;
   useTitle(order ? `Order ${shortId(order.id)}` : 'Order');
 
@@ -51,11 +56,9 @@ function OrderItems({ order }: { order: Order }) {
         </tr>
       </thead>
       <tbody>
-        {order.items.map(({ product, quantity, unitPrice }) => (
-          <tr key={product.id}>
-            <td>
-              <Link to={`/products/${product.id}`}>{product.name}</Link>
-            </td>
+        {order.items.map(({ product, quantity, unitPrice }, line) => (
+          <tr key={product?.id ?? `line-${line}`}>
+            <td>{product ? <Link to={`/products/${product.id}`}>{product.name}</Link> : <ProductUnavailable />}</td>
             <td>{quantity}</td>
             <td>{formatMoney({ ...unitPrice, amount: unitPrice.amount * quantity })}</td>
           </tr>
@@ -71,6 +74,11 @@ function OrderItems({ order }: { order: Order }) {
       </tfoot>
     </table>
   );
+}
+
+/** A line whose product the products service could not supply just now (it is null, with SERVICE_UNAVAILABLE). */
+function ProductUnavailable() {
+  return <span className="hint">Product details are unavailable right now</span>;
 }
 
 /** The sandbox payment provider's test cards. */

@@ -15,6 +15,8 @@ export function OrdersPage() {
   const { data, error, refetch, fetchMore, networkStatus } = useQuery(OrderHistoryDocument, {
     variables: { first: PAGE_SIZE },
     fetchPolicy: 'cache-and-network',
+    // While the products service is down, the orders still show (their products are null, with an error).
+    errorPolicy: 'all',
     notifyOnNetworkStatusChange: true,
   });
   const orders = data?.me?.orders;
@@ -46,7 +48,8 @@ export function OrdersPage() {
               <OrderStatus status={order.status} />
               <span className="hint">{formatDate(order.createdAt)}</span>
               <span className="hint">
-                {units === 1 ? '1 item' : `${units} items`}: {order.items.map((item) => item.product.name).join(', ')}
+                {units === 1 ? '1 item' : `${units} items`}:{' '}
+                {order.items.map((item) => item.product?.name ?? 'a product whose details are unavailable').join(', ')}
               </span>
               <strong className="order-total">{formatMoney(order.total)}</strong>
             </li>

@@ -16,15 +16,58 @@ export interface CheckoutTimings {
   holdMs: number;
   /** A reservation whose request has not finished after this long is abandoned and its stock released. */
   reservingTimeoutMs: number;
-  /** A payment still unconfirmed after this long is settled by asking the provider. */
+  /**
+   * The charge call's deadline (`PAYMENT_TIMEOUT_MS`): a payment request waits this long for the provider. An
+   * attempt still unconfirmed a margin after its deadline is settled by recovery, which closes it at the provider.
+   */
   payingTimeoutMs: number;
 }
 
-const FAILURE_MESSAGES: Partial<Record<ErrorCode, string>> = {
-  INSUFFICIENT_STOCK: 'Not enough stock for a product in the order',
-  BAD_USER_INPUT: 'The order names a product that does not exist',
-  SERVICE_UNAVAILABLE: 'Checkout could not reserve the stock in time; place the order again with a new idempotency key',
+/**
+ * How long after an attempt's deadline recovery waits before it closes the attempt: time for an answer that
+ * left the provider just before the deadline to be recorded by the request that asked for it.
+ */
+export const PAYMENT_SETTLE_MARGIN_MS = 1_000;
+
+/** Reservations the reconciliation looks at per recovery pass. */
+const RECONCILE_PAGE = 200;
+
+/** The largest order total in minor units: totals are GraphQL Ints (32 bits), as in the client contract. */
+export const MAX_ORDER_TOTAL = 2 ** 31 - 1;
+
+/**
+ * Why an order FAILED (its `failureCode`), and what every request with its idempotency key is told. Products
+ * refuses a total or a mix of currencies with BAD_USER_INPUT and a reason of its own, kept here.
+ */
+const FAILURES: Record<string, { code: ErrorCode; message: string }> = {
+  INSUFFICIENT_STOCK: { code: 'INSUFFICIENT_STOCK', message: 'Not enough stock for a product in the order' },
+  BAD_USER_INPUT: { code: 'BAD_USER_INPUT', message: 'The order names a product that does not exist' },
+  TOTAL_TOO_LARGE: {
+    code: 'BAD_USER_INPUT',
+    message: `The order total exceeds the largest an order can hold (${MAX_ORDER_TOTAL} minor units); split it into smaller orders`,
+  },
+  MIXED_CURRENCIES: { code: 'BAD_USER_INPUT', message: 'The products of an order must share one currency' },
+  SERVICE_UNAVAILABLE: {
+    code: 'SERVICE_UNAVAILABLE',
+    message: 'Checkout could not reserve the stock in time; place the order again with a new idempotency key',
+  },
 };
+
+/** The promise's outcome, or a PaymentTimeoutError once `deadline` (epoch ms) has passed. */
+async function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new PaymentTimeoutError('no answer from the payment provider before the deadline')),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Merges repeated products and checks sizes; the fingerprint identifies the cart whatever its line order. */
 function normaliseCart(items: { productId: string; quantity: number }[]) {
@@ -54,6 +97,9 @@ function normaliseCart(items: { productId: string; quantity: number }[]) {
  * order), then records the outcome. Whatever a crash interrupts, `recover` finds by state and finishes.
  */
 export class Checkout {
+  /** Where the reconciliation of held stock continues on the next pass (an order id), or from the start. */
+  private reconcileAfter: string | null = null;
+
   constructor(
     private readonly db: OrdersDatabase,
     private readonly products: ProductsClient,
@@ -91,8 +137,8 @@ export class Checkout {
     // Every request with this key drives the same order forward; the reservation is idempotent per order.
     if (order.state === 'RESERVING') order = await this.reserve(order, lines);
     if (order.state === 'FAILED') {
-      const code = (order.failureCode ?? 'SERVICE_UNAVAILABLE') as ErrorCode;
-      throw clientError(code, FAILURE_MESSAGES[code] ?? 'The order could not be placed');
+      const failure = FAILURES[order.failureCode ?? 'SERVICE_UNAVAILABLE'] ?? FAILURES.SERVICE_UNAVAILABLE!;
+      throw clientError(failure.code, failure.message, failure.code === 'BAD_USER_INPUT' ? { field: 'items' } : {});
     }
     return order;
   }
@@ -105,7 +151,8 @@ export class Checkout {
     } catch (error) {
       if (error instanceof StockError && (error.code === 'INSUFFICIENT_STOCK' || error.code === 'BAD_USER_INPUT')) {
         // The products transaction rolled back: nothing is held, so there is nothing to release.
-        return this.move(order.id, 'RESERVING', { state: 'FAILED', failureCode: error.code, stockSettled: true });
+        const failureCode = error.reason && error.reason in FAILURES ? error.reason : error.code;
+        return this.move(order.id, 'RESERVING', { state: 'FAILED', failureCode, stockSettled: true });
       }
       this.logger.warn({ err: error, orderId: order.id }, 'stock reservation did not complete');
       throw clientError('SERVICE_UNAVAILABLE', 'Checkout is unavailable right now; send the same request again to retry');
@@ -116,7 +163,17 @@ export class Checkout {
     }
     const total = reservation.lines.reduce((sum, line) => sum + line.quantity * line.unitPrice.amount, 0);
     const currency = reservation.lines[0]!.unitPrice.currency;
-    return this.db.transaction(async (tx) => {
+    // Products refuses these itself; checked again here so that no total an Int cannot hold is ever recorded.
+    const refusal = reservation.lines.some((line) => line.unitPrice.currency !== currency)
+      ? 'MIXED_CURRENCIES'
+      : total > MAX_ORDER_TOTAL
+        ? 'TOTAL_TOO_LARGE'
+        : undefined;
+    if (refusal) {
+      const failed = await this.move(order.id, 'RESERVING', { state: 'FAILED', failureCode: refusal, stockSettled: false });
+      return failed.state === 'FAILED' && !failed.stockSettled ? this.settleStock(failed) : failed;
+    }
+    const placed = await this.db.transaction(async (tx) => {
       const [pending] = await tx
         .update(orders)
         .set({ state: 'PENDING', totalAmount: total, currency, stockSettled: true, updatedAt: new Date() })
@@ -140,6 +197,17 @@ export class Checkout {
       ]);
       return pending;
     });
+    if (placed.state === 'FAILED' && placed.stockSettled && reservation.state === 'RESERVED') {
+      // A concurrent request with the same key failed the order (INSUFFICIENT_STOCK, say) while this one's
+      // reservation went through on stock released meanwhile: that stock belongs to no order, so it goes back.
+      const [unsettled] = await this.db
+        .update(orders)
+        .set({ stockSettled: false })
+        .where(and(eq(orders.id, order.id), eq(orders.state, 'FAILED')))
+        .returning();
+      if (unsettled) return this.settleStock(unsettled);
+    }
+    return placed;
   }
 
   async pay(viewer: Viewer, orderId: string, paymentToken: string): Promise<OrderRow> {
@@ -154,41 +222,78 @@ export class Checkout {
       .where(and(eq(orders.id, order.id), eq(orders.state, 'PENDING')))
       .returning();
     if (!paying) throw clientError('INVALID_STATE', `Only a PENDING order can be paid`);
+    // The attempt is recorded (PAYING, its number, its start in updatedAt) before the provider is asked; its
+    // deadline follows from its start, so recovery knows when it may close it.
+    const deadline = paying.updatedAt.getTime() + this.timings.payingTimeoutMs;
+    const charge = this.payments.charge({
+      idempotencyKey: Checkout.paymentKey(paying),
+      amount: paying.totalAmount,
+      currency: paying.currency,
+      token: paymentToken,
+    });
     let result: ChargeResult;
     try {
-      result = await this.payments.charge({
-        idempotencyKey: Checkout.paymentKey(paying),
-        amount: paying.totalAmount,
-        currency: paying.currency,
-        token: paymentToken,
-      });
+      result = await beforeDeadline(charge, deadline);
     } catch (error) {
-      // No answer: the charge may exist. The order stays PAYING until recovery asks the provider.
+      // No answer: the charge may exist or still be on its way. The order stays PAYING until the answer comes
+      // (recorded below whenever it arrives) or recovery closes the attempt at the provider after the deadline.
       this.logger.warn({ err: error, orderId }, error instanceof PaymentTimeoutError ? 'payment timed out' : 'payment failed');
+      charge
+        .then(
+          (late) => this.recordCharge(paying, late),
+          () => undefined,
+        )
+        .catch((lateError: unknown) =>
+          this.logger.warn({ err: lateError, orderId }, 'late payment answer not recorded; recovery will settle it'),
+        );
       throw clientError('SERVICE_UNAVAILABLE', 'The payment could not be confirmed yet; the order stays reserved while it is checked');
     }
-    return this.applyCharge(paying, result);
+    const recorded = await this.recordCharge(paying, result);
+    if (result.status === 'declined') throw clientError('PAYMENT_DECLINED', 'The payment was declined; the order is still PENDING');
+    if (result.status === 'invalid_token') {
+      throw clientError('BAD_USER_INPUT', 'paymentToken is not a payment method the provider knows', { field: 'paymentToken' });
+    }
+    if (result.status !== 'succeeded') {
+      throw clientError('SERVICE_UNAVAILABLE', 'The payment could not be confirmed; the order is still PENDING');
+    }
+    return recorded;
   }
 
   private static paymentKey(order: OrderRow): string {
     return `${order.id}:${order.paymentAttempts}`;
   }
 
-  /** Step 4: record the provider's answer. Only a PAYING order moves, so a late answer cannot undo a settled one. */
-  private async applyCharge(order: OrderRow, result: ChargeResult): Promise<OrderRow> {
+  /**
+   * Step 4: record the provider's answer to one attempt. Only the order still PAYING with that very attempt
+   * moves, so a late answer can neither undo a settled order nor settle a newer attempt. A charge that finds its
+   * order no longer waiting for it (which a provider honouring closed attempts never allows) is refunded: an
+   * order that is not PAID keeps no charge.
+   */
+  private async recordCharge(order: OrderRow, result: ChargeResult): Promise<OrderRow> {
+    const attempt = and(eq(orders.id, order.id), eq(orders.state, 'PAYING'), eq(orders.paymentAttempts, order.paymentAttempts));
     if (result.status === 'succeeded') {
-      const paid = await this.move(
-        order.id,
-        'PAYING',
-        { state: 'PAID', paidAt: result.createdAt, chargeId: result.chargeId, stockSettled: false },
-        (moved) => [orderEvents.paid(moved)],
+      // The move and its event are one transaction: both happen or neither.
+      const paid = await this.db.transaction(async (tx) => {
+        const [row] = await tx
+          .update(orders)
+          .set({ state: 'PAID', paidAt: result.createdAt, chargeId: result.chargeId, stockSettled: false, updatedAt: new Date() })
+          .where(attempt)
+          .returning();
+        if (row) await appendOrderEvents(tx, [orderEvents.paid(row)]);
+        return row;
+      });
+      if (paid) return this.settleStock(paid);
+      const now = await this.reload(order.id);
+      if (now.state === 'PAID' && now.chargeId === result.chargeId) return now;
+      this.logger.error(
+        { orderId: order.id, chargeId: result.chargeId, state: now.state },
+        'a charge landed on an order not waiting for it; refunding it',
       );
-      if (paid.state === 'PAID' && !paid.stockSettled) return this.settleStock(paid);
-      return paid;
+      await this.payments.refund(Checkout.paymentKey(order));
+      return now;
     }
-    await this.move(order.id, 'PAYING', { state: 'PENDING' });
-    if (result.status === 'declined') throw clientError('PAYMENT_DECLINED', 'The payment was declined; the order is still PENDING');
-    throw clientError('BAD_USER_INPUT', 'paymentToken is not a payment method the provider knows', { field: 'paymentToken' });
+    const [pending] = await this.db.update(orders).set({ state: 'PENDING', updatedAt: new Date() }).where(attempt).returning();
+    return pending ?? this.reload(order.id);
   }
 
   async cancel(viewer: Viewer, orderId: string): Promise<OrderRow> {
@@ -289,16 +394,16 @@ export class Checkout {
     });
     finished += abandoned.length + expired.length;
 
-    // A payment whose answer never came: the provider knows whether the charge exists.
+    // A payment whose answer never came, a margin past its deadline: closing the attempt at the provider returns
+    // the charge if it was made, and otherwise makes sure no request still on its way can make it. Only then is
+    // "not charged" a conclusion, and the order payable again.
     const unconfirmed = await this.db
       .select()
       .from(orders)
-      .where(and(eq(orders.state, 'PAYING'), lt(orders.updatedAt, before(this.timings.payingTimeoutMs))))
+      .where(and(eq(orders.state, 'PAYING'), lt(orders.updatedAt, before(this.timings.payingTimeoutMs + PAYMENT_SETTLE_MARGIN_MS))))
       .limit(100);
     for (const order of unconfirmed) {
-      const charge = await this.payments.retrieve(Checkout.paymentKey(order));
-      if (charge?.status === 'succeeded') await this.applyCharge(order, charge);
-      else await this.move(order.id, 'PAYING', { state: 'PENDING' });
+      await this.recordCharge(order, await this.payments.closeAttempt(Checkout.paymentKey(order)));
       finished += 1;
     }
 
@@ -310,6 +415,42 @@ export class Checkout {
       .limit(500);
     for (const order of unsettled) {
       if ((await this.settleStock(order)).stockSettled) finished += 1;
+    }
+    return finished + (await this.reconcileHeldStock());
+  }
+
+  /**
+   * The other direction: stock that products still holds (RESERVED) for an order that failed, was cancelled or
+   * does not exist goes back; a paid order's is committed. Finding work by order state alone misses stock whose
+   * order was settled without it, such as a reservation that landed after a concurrent request with the same
+   * idempotency key had failed the order. One page per pass, continuing where the last pass stopped.
+   */
+  private async reconcileHeldStock(): Promise<number> {
+    const held = await this.products.heldReservations(this.reconcileAfter, RECONCILE_PAGE);
+    this.reconcileAfter = held.length < RECONCILE_PAGE ? null : held.at(-1)!.orderId;
+    if (held.length === 0) return 0;
+    const known = await this.db
+      .select({ id: orders.id, state: orders.state })
+      .from(orders)
+      .where(
+        inArray(
+          orders.id,
+          held.map((reservation) => reservation.orderId),
+        ),
+      );
+    const stateOf = new Map(known.map((order) => [order.id, order.state]));
+    let finished = 0;
+    for (const { orderId } of held) {
+      // A reservation is only ever made after its order row was committed, so a missing order never comes.
+      const state = stateOf.get(orderId);
+      if (state === 'PAID') await this.products.commit(orderId);
+      else if (state === undefined || state === 'FAILED' || state === 'CANCELLED') await this.products.release(orderId);
+      else continue;
+      this.logger.warn(
+        { orderId, state: state ?? 'missing' },
+        state === 'PAID' ? 'committed stock still held for a paid order' : 'released stock held for an order that no longer wants it',
+      );
+      finished += 1;
     }
     return finished;
   }

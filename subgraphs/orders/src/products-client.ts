@@ -20,6 +20,8 @@ export class StockError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** Products' own word for why, when it gives one (extensions.reason), for example TOTAL_TOO_LARGE. */
+    readonly reason?: string,
   ) {
     super(message);
   }
@@ -54,7 +56,16 @@ export class ProductsClient {
     return this.call('commitStock', `mutation($orderId: ID!) { commitStock(orderId: $orderId) { ${RESERVATION_FIELDS} } }`, { orderId });
   }
 
-  private async call(field: string, query: string, variables: Record<string, unknown>): Promise<StockReservation> {
+  /** Reservations still holding stock, by order id after `after`: what recovery reconciles with the orders. */
+  heldReservations(after: string | null, first: number): Promise<Pick<StockReservation, 'orderId' | 'state'>[]> {
+    return this.call(
+      'heldReservations',
+      `query($after: ID, $first: Int!) { heldReservations(after: $after, first: $first) { orderId state } }`,
+      { after, first },
+    );
+  }
+
+  private async call<T = StockReservation>(field: string, query: string, variables: Record<string, unknown>): Promise<T> {
     const token = await signToken({ id: 'orders-service', role: SERVICE_ROLE }, '5m');
     const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
     const { ROUTER_SECRET } = readSettings(serviceSettings);
@@ -69,9 +80,12 @@ export class ProductsClient {
       body: JSON.stringify({ query, variables }),
       signal: AbortSignal.timeout(this.timeoutMs),
     });
-    const body = (await response.json()) as { data?: Record<string, StockReservation>; errors?: GraphQLError[] };
+    const body = (await response.json()) as { data?: Record<string, T>; errors?: GraphQLError[] };
     const error = body.errors?.[0];
-    if (error) throw new StockError(String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'), error.message);
+    if (error) {
+      const reason = typeof error.extensions?.reason === 'string' ? error.extensions.reason : undefined;
+      throw new StockError(String(error.extensions?.code ?? 'INTERNAL_SERVER_ERROR'), error.message, reason);
+    }
     const result = body.data?.[field];
     if (!result) throw new Error(`products answered ${response.status} without ${field}`);
     return result;

@@ -17,6 +17,8 @@ export const usersSettings = serviceSettings
     RATE_LIMIT_LOGIN_WINDOW_SECONDS: setting.integer(900, { min: 1 }),
     RATE_LIMIT_REGISTER_PER_IP: setting.integer(30, { min: 1 }),
     RATE_LIMIT_REGISTER_WINDOW_SECONDS: setting.integer(3_600, { min: 1 }),
+    /** Redis (redis:// or rediss://) for the rate-limit counters, shared by every replica; unset: each process counts alone. */
+    REDIS_URL: setting.url(['redis', 'rediss']).meta({ secret: true, requiredInProduction: false }),
   });
 
 export const settings = () => readSettings(usersSettings);

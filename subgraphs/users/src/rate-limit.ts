@@ -1,10 +1,11 @@
-import { clientError } from '@shop/service';
+import { clientError, createLogger, currentRequest, type Logger } from '@shop/service';
+import { Redis } from 'ioredis';
 import { settings } from './config.js';
 
 /**
- * Counts attempts per key in fixed windows, in this process's memory. One users process needs nothing more;
- * with several replicas each keeps its own counts, so an attacker spread over them gets replicas × the limit:
- * put the counts in a shared store (Redis, or PostgreSQL) before scaling users out.
+ * Counts attempts per key in fixed windows, in this process's memory: the default, and enough for one users
+ * process. With several replicas each would keep its own counts, so an attacker spread over them would get
+ * replicas × the limit: set REDIS_URL and the replicas share their counts (RedisCounters below).
  */
 export class FixedWindowLimiter {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
@@ -55,6 +56,198 @@ export class FixedWindowLimiter {
   }
 }
 
+/** One limit an attempt counts against: `limit` attempts per `windowMs` for `key` in the counter `counter`. */
+export interface LimitRule {
+  counter: string;
+  key: string;
+  limit: number;
+  windowMs: number;
+}
+
+/** Where attempts are counted. */
+export interface Counters {
+  /**
+   * Counts one attempt against every rule, or against none when one of them is spent. Resolves to the seconds to
+   * wait: 0 when the attempt was counted. Checking and counting are one atomic step, across replicas too.
+   */
+  attempt(rules: LimitRule[]): Promise<number>;
+  /** Takes one attempt back. */
+  refund(counter: string, key: string): Promise<void>;
+  /** Forgets a key. */
+  reset(counter: string, key: string): Promise<void>;
+  /** Connects to the store, if it is elsewhere. */
+  open(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Counts in this process's memory (the default). */
+export class MemoryCounters implements Counters {
+  private readonly limiters = new Map<string, FixedWindowLimiter>();
+
+  private limiter(counter: string, limit = 1, windowMs = 1): FixedWindowLimiter {
+    let limiter = this.limiters.get(counter);
+    if (!limiter) this.limiters.set(counter, (limiter = new FixedWindowLimiter(limit, windowMs)));
+    return limiter;
+  }
+
+  async attempt(rules: LimitRule[]): Promise<number> {
+    const wait = Math.max(0, ...rules.map((rule) => this.limiter(rule.counter, rule.limit, rule.windowMs).waitFor(rule.key)));
+    if (wait === 0) for (const rule of rules) this.limiter(rule.counter).hit(rule.key);
+    return wait;
+  }
+
+  async refund(counter: string, key: string): Promise<void> {
+    this.limiters.get(counter)?.refund(key);
+  }
+
+  async reset(counter: string, key: string): Promise<void> {
+    this.limiters.get(counter)?.reset(key);
+  }
+
+  async open(): Promise<void> {}
+
+  async close(): Promise<void> {}
+}
+
+/**
+ * Checks every key of an attempt and counts it in all of them, or in none, in one step on the Redis server, so
+ * replicas racing on the same key never let more than the limit through. A window starts with the first
+ * attempt: INCR makes the key, PEXPIRE gives it the window's length, and Redis deletes it when the window ends.
+ * KEYS: one per rule; ARGV: the limit and the window (ms) of each rule, in turn. Returns the milliseconds to
+ * wait, or 0 when the attempt was counted.
+ */
+const ATTEMPT_SCRIPT = `
+local wait = 0
+for i, key in ipairs(KEYS) do
+  local limit = tonumber(ARGV[2 * i - 1])
+  local count = tonumber(redis.call('GET', key) or '0')
+  if count >= limit then
+    local ttl = redis.call('PTTL', key)
+    if ttl < 0 then
+      ttl = tonumber(ARGV[2 * i])
+      redis.call('PEXPIRE', key, ttl)
+    end
+    if ttl > wait then wait = ttl end
+  end
+end
+if wait > 0 then return wait end
+for i, key in ipairs(KEYS) do
+  if redis.call('INCR', key) == 1 then redis.call('PEXPIRE', key, ARGV[2 * i]) end
+end
+return 0
+`;
+
+/** Takes one attempt back, never below zero, keeping the window's expiry. */
+const REFUND_SCRIPT = `
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count > 0 then redis.call('DECR', KEYS[1]) end
+return 0
+`;
+
+let fallbackLogger: Logger | undefined;
+function log(): Logger {
+  return currentRequest()?.log ?? (fallbackLogger ??= createLogger('users'));
+}
+
+/**
+ * Counts in Redis (REDIS_URL), shared by every users replica. Should Redis not answer, each replica counts in
+ * its own memory meanwhile and logs an error, so logins go on being limited, per replica, rather than fail.
+ */
+export class RedisCounters implements Counters {
+  private readonly redis: Redis;
+  private readonly fallback = new MemoryCounters();
+  private failing = false;
+
+  constructor(
+    url: string,
+    /** Prefix of every key, so that one Redis can serve several shops. */
+    private readonly prefix = 'shop:users:rate:',
+  ) {
+    this.redis = new Redis(url, {
+      // A login waits for Redis at most this long, then the replica counts by itself.
+      commandTimeout: 1_000,
+      connectTimeout: 2_000,
+      maxRetriesPerRequest: 1,
+      lazyConnect: true,
+    });
+    this.redis.on('error', (error: Error) => this.failed(error));
+    this.redis.on('ready', () => this.recovered());
+  }
+
+  /** Connects now; a Redis that cannot be reached is logged, and the limits are kept per replica until it can. */
+  async open(): Promise<void> {
+    try {
+      await this.redis.connect();
+      await this.redis.ping();
+    } catch (error) {
+      this.failed(error as Error);
+    }
+  }
+
+  private key(counter: string, key: string): string {
+    return `${this.prefix}${counter}:${key}`;
+  }
+
+  private failed(error: Error): void {
+    if (this.failing) return;
+    this.failing = true;
+    log().error({ err: error }, 'rate limits: Redis does not answer; counting in this replica only until it does');
+  }
+
+  private recovered(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    log().info('rate limits: Redis answers again; counting in Redis');
+  }
+
+  private async shared<T>(work: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
+    // While the client is not connected (it reconnects by itself), count here at once rather than wait for a
+    // command to time out on every login.
+    if (this.redis.status !== 'ready') {
+      this.failed(new Error(`Redis connection is ${this.redis.status}`));
+      return fallback();
+    }
+    try {
+      const result = await work();
+      this.recovered();
+      return result;
+    } catch (error) {
+      this.failed(error as Error);
+      return fallback();
+    }
+  }
+
+  attempt(rules: LimitRule[]): Promise<number> {
+    return this.shared(
+      async () => {
+        const keys = rules.map((rule) => this.key(rule.counter, rule.key));
+        const args = rules.flatMap((rule) => [rule.limit, rule.windowMs]);
+        const waitMs = Number(await this.redis.eval(ATTEMPT_SCRIPT, keys.length, ...keys, ...args));
+        return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : 0;
+      },
+      () => this.fallback.attempt(rules),
+    );
+  }
+
+  refund(counter: string, key: string): Promise<void> {
+    return this.shared(
+      async () => void (await this.redis.eval(REFUND_SCRIPT, 1, this.key(counter, key))),
+      () => this.fallback.refund(counter, key),
+    );
+  }
+
+  reset(counter: string, key: string): Promise<void> {
+    return this.shared(
+      async () => void (await this.redis.del(this.key(counter, key))),
+      () => this.fallback.reset(counter, key),
+    );
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+}
+
 export interface AccountLimits {
   /** Failed logins per account (email) per window: `RATE_LIMIT_LOGIN_PER_EMAIL`, default 10. */
   loginPerEmail: number;
@@ -78,6 +271,12 @@ export function accountLimits(): AccountLimits {
   };
 }
 
+/** Counts in Redis when REDIS_URL is set, else in this process's memory. */
+export function countersFromSettings(): Counters {
+  const url = settings().REDIS_URL;
+  return url ? new RedisCounters(url) : new MemoryCounters();
+}
+
 function rateLimited(retryAfter: number) {
   return clientError('RATE_LIMITED', `Too many attempts; try again in ${retryAfter} seconds`, { retryAfter });
 }
@@ -88,36 +287,39 @@ function rateLimited(retryAfter: number) {
  * attempt is refused before any lookup or hash, in the same way whether or not the account exists.
  */
 export class AccountGuard {
-  private readonly loginByEmail: FixedWindowLimiter;
-  private readonly loginByIp: FixedWindowLimiter;
-  private readonly registerByIp: FixedWindowLimiter;
-
-  constructor(limits: AccountLimits = accountLimits()) {
-    this.loginByEmail = new FixedWindowLimiter(limits.loginPerEmail, limits.loginWindowSeconds * 1000);
-    this.loginByIp = new FixedWindowLimiter(limits.loginPerIp, limits.loginWindowSeconds * 1000);
-    this.registerByIp = new FixedWindowLimiter(limits.registerPerIp, limits.registerWindowSeconds * 1000);
-  }
+  constructor(
+    private readonly counters: Counters = new MemoryCounters(),
+    private readonly limits: AccountLimits = accountLimits(),
+  ) {}
 
   /** Counts a login attempt, or throws RATE_LIMITED (with `retryAfter` in seconds) when either key is spent. */
-  loginAttempt(email: string, ip: string): void {
-    const account = accountKey(email);
-    const wait = Math.max(this.loginByEmail.waitFor(account), this.loginByIp.waitFor(ip));
+  async loginAttempt(email: string, ip: string): Promise<void> {
+    const windowMs = this.limits.loginWindowSeconds * 1000;
+    const wait = await this.counters.attempt([
+      { counter: 'login-email', key: accountKey(email), limit: this.limits.loginPerEmail, windowMs },
+      { counter: 'login-ip', key: ip, limit: this.limits.loginPerIp, windowMs },
+    ]);
     if (wait > 0) throw rateLimited(wait);
-    this.loginByEmail.hit(account);
-    this.loginByIp.hit(ip);
   }
 
   /** A login that succeeded does not count: the account starts afresh, the address gets its attempt back. */
-  loginSucceeded(email: string, ip: string): void {
-    this.loginByEmail.reset(accountKey(email));
-    this.loginByIp.refund(ip);
+  async loginSucceeded(email: string, ip: string): Promise<void> {
+    await Promise.all([this.counters.reset('login-email', accountKey(email)), this.counters.refund('login-ip', ip)]);
   }
 
   /** Counts a registration attempt, or throws RATE_LIMITED. */
-  registerAttempt(ip: string): void {
-    const wait = this.registerByIp.waitFor(ip);
+  async registerAttempt(ip: string): Promise<void> {
+    const windowMs = this.limits.registerWindowSeconds * 1000;
+    const wait = await this.counters.attempt([{ counter: 'register-ip', key: ip, limit: this.limits.registerPerIp, windowMs }]);
     if (wait > 0) throw rateLimited(wait);
-    this.registerByIp.hit(ip);
+  }
+
+  open(): Promise<void> {
+    return this.counters.open();
+  }
+
+  close(): Promise<void> {
+    return this.counters.close();
   }
 }
 
@@ -126,5 +328,14 @@ function accountKey(email: string): string {
   return email.trim().toLowerCase().slice(0, 254);
 }
 
-/** One guard per process: every request of this users subgraph shares its counts. */
-export const accountGuard = new AccountGuard();
+let guard: AccountGuard | undefined;
+
+/** One guard per process, made on first use: every request of this users process shares its counts. */
+export function accountGuard(): AccountGuard {
+  return (guard ??= new AccountGuard(countersFromSettings()));
+}
+
+/** Disconnects the shared counters, if the guard was made. */
+export async function closeAccountGuard(): Promise<void> {
+  await guard?.close();
+}

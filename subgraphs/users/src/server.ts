@@ -1,6 +1,7 @@
 import { buildSubgraphServer } from '@shop/subgraph';
 import { createContext } from './context.js';
 import * as tables from './db/schema.js';
+import { accountGuard, closeAccountGuard } from './rate-limit.js';
 import { resolvers } from './resolvers/index.js';
 import { ensureAdmin, seedDemoCustomer } from './seed.js';
 
@@ -12,7 +13,10 @@ export async function buildServer() {
     tables,
     resolvers,
     context: createContext,
+    onClose: () => void closeAccountGuard(),
   });
+  // With REDIS_URL, the rate-limit counters are shared by every users replica (docs/security.md).
+  await accountGuard().open();
   await ensureAdmin(server.database.db, server.logger);
   await seedDemoCustomer(server.database.db);
   return server;

@@ -14,6 +14,8 @@ export interface ServiceEventsOptions {
   outbox: OutboxTable;
   feed: EventFeed;
   listen: Listen;
+  /** PostgreSQL (replicas may share it: the relay also polls) or PGlite (this process alone: notices suffice). */
+  driver: 'postgres' | 'pglite';
   logger: Logger;
   /** NATS_URL: without it, nothing is published to a broker and the relay feeds this process only. */
   natsUrl: string | undefined;
@@ -40,6 +42,7 @@ export async function startServiceEvents(options: ServiceEventsOptions): Promise
     source: `/subgraphs/${options.service}`,
     logger,
     listen: options.listen,
+    pollMs: options.driver === 'postgres' ? 1_000 : undefined,
     publish: broker
       ? (events) => broker.publish(events)
       : async (events) => {

@@ -118,7 +118,8 @@ export async function salesOfProducts(db: OrdersDatabase, productIds: readonly s
       productId: orderItems.productId,
       unitsSold: sum(orderItems.quantity).mapWith(Number),
       orderCount: countDistinct(orderItems.orderId),
-      revenue: sum(sql`${orderItems.quantity} * ${orderItems.unitPriceAmount}`).mapWith(Number),
+      // In bigint: a sum over many orders passes 2^31 long before it passes what a double holds exactly.
+      revenue: sum(sql`${orderItems.quantity}::bigint * ${orderItems.unitPriceAmount}`).mapWith(Number),
     })
     .from(orderItems)
     .innerJoin(orders, eq(orders.id, orderItems.orderId))

@@ -17,6 +17,8 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** A point in time, as an ISO-8601 string in UTC with millisecond precision, for example "2026-11-27T09:15:00.000Z". */
   DateTime: { input: Date; output: Date; }
+  /** A whole number from -(2^53-1) to 2^53-1, sent as a JSON number: exact in every JSON and JavaScript client. */
+  SafeInt: { input: number; output: number; }
   _FieldSet: { input: unknown; output: unknown; }
 };
 
@@ -25,6 +27,15 @@ export type Money = {
   __typename?: 'Money';
   /** Amount in minor units of the currency: 1999 is 19.99. */
   amount: Scalars['Int']['output'];
+  /** ISO-4217 currency code, for example USD. */
+  currency: Scalars['String']['output'];
+};
+
+/** A sum of money over many orders, in minor units, which can exceed what Money (a 32-bit Int) holds. */
+export type MoneyTotal = {
+  __typename?: 'MoneyTotal';
+  /** Amount in minor units of the currency: 300000000000 is 3,000,000,000.00. */
+  amount: Scalars['SafeInt']['output'];
   /** ISO-4217 currency code, for example USD. */
   currency: Scalars['String']['output'];
 };
@@ -57,8 +68,8 @@ export type MutationPlaceOrderArgs = {
 /** An order placed by a customer. Owned by the orders subgraph. */
 export type Order = {
   __typename?: 'Order';
-  /** The customer who placed the order. */
-  buyer: User;
+  /** The customer who placed the order; null (with a SERVICE_UNAVAILABLE error) while the users service is unavailable. */
+  buyer?: Maybe<User>;
   /** When the order was placed. */
   createdAt: Scalars['DateTime']['output'];
   /** Stable identifier of the order. */
@@ -96,8 +107,8 @@ export type OrderEdge = {
 /** One line of an order. */
 export type OrderItem = {
   __typename?: 'OrderItem';
-  /** The product ordered, resolved by the products subgraph. */
-  product: Product;
+  /** The product ordered, resolved by the products subgraph; null (with a SERVICE_UNAVAILABLE error) while that service is unavailable. */
+  product?: Maybe<Product>;
   /** Units ordered. */
   quantity: Scalars['Int']['output'];
   /** Price of one unit when the order was placed; later price changes do not touch it. */
@@ -167,8 +178,8 @@ export type ProductSales = {
   __typename?: 'ProductSales';
   /** Number of paid orders that include the product. */
   orderCount: Scalars['Int']['output'];
-  /** Sum of quantity times the unit price each order paid. */
-  revenue: Money;
+  /** Sum of quantity times the unit price each order paid; a MoneyTotal, since it can exceed a 32-bit Int. */
+  revenue: MoneyTotal;
   /** Units sold. */
   unitsSold: Scalars['Int']['output'];
 };
@@ -200,8 +211,8 @@ export type User = {
   __typename?: 'User';
   /** Stable identifier of the account. */
   id: Scalars['ID']['output'];
-  /** The account's orders, newest first. Readable by the account itself and by admins. */
-  orders: OrderConnection;
+  /** The account's orders, newest first. Readable by the account itself and by admins; null (with a SERVICE_UNAVAILABLE error) while the orders service is unavailable. */
+  orders?: Maybe<OrderConnection>;
 };
 
 
@@ -318,6 +329,7 @@ export type ResolversTypes = ResolversObject<{
   Money: ResolverTypeWrapper<Money>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  MoneyTotal: ResolverTypeWrapper<MoneyTotal>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Order: ResolverTypeWrapper<OrderRow>;
@@ -334,6 +346,7 @@ export type ResolversTypes = ResolversObject<{
   Product: ResolverTypeWrapper<EntityReference>;
   ProductSales: ResolverTypeWrapper<SalesRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SafeInt: ResolverTypeWrapper<Scalars['SafeInt']['output']>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   User: ResolverTypeWrapper<EntityReference>;
 }>;
@@ -344,6 +357,7 @@ export type ResolversParentTypes = ResolversObject<{
   Money: Money;
   Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
+  MoneyTotal: MoneyTotal;
   Mutation: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
   Order: OrderRow;
@@ -359,6 +373,7 @@ export type ResolversParentTypes = ResolversObject<{
   Product: EntityReference;
   ProductSales: SalesRow;
   Query: Record<PropertyKey, never>;
+  SafeInt: Scalars['SafeInt']['output'];
   Subscription: Record<PropertyKey, never>;
   User: EntityReference;
 }>;
@@ -372,6 +387,11 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
   currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type MoneyTotalResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MoneyTotal'] = ResolversParentTypes['MoneyTotal']> = ResolversObject<{
+  amount?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
   cancelOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'id'>>;
   payOrder?: Resolver<ResolversTypes['OrderPayload'], ParentType, ContextType, RequireFields<MutationPayOrderArgs, 'input'>>;
@@ -380,7 +400,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
-  buyer?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
+  buyer?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['OrderItem']>, ParentType, ContextType>;
@@ -401,7 +421,7 @@ export type OrderEdgeResolvers<ContextType = Context, ParentType extends Resolve
 }>;
 
 export type OrderItemResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderItem'] = ResolversParentTypes['OrderItem']> = ResolversObject<{
-  product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
+  product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 }>;
@@ -423,13 +443,17 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
 
 export type ProductSalesResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductSales'] = ResolversParentTypes['ProductSales']> = ResolversObject<{
   orderCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  revenue?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  revenue?: Resolver<ResolversTypes['MoneyTotal'], ParentType, ContextType>;
   unitsSold?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
 }>;
+
+export interface SafeIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['SafeInt'], any> {
+  name: 'SafeInt';
+}
 
 export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
   orderUpdated?: SubscriptionResolver<ResolversTypes['Order'], "orderUpdated", ParentType, ContextType, RequireFields<SubscriptionOrderUpdatedArgs, 'id'>>;
@@ -438,12 +462,13 @@ export type SubscriptionResolvers<ContextType = Context, ParentType extends Reso
 export type UserResolvers<ContextType = Context, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User'], FederationReferenceType extends FederationReferenceTypes['User'] = FederationReferenceTypes['User']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['User']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<UserOrdersArgs>>;
+  orders?: Resolver<Maybe<ResolversTypes['OrderConnection']>, ParentType, ContextType, Partial<UserOrdersArgs>>;
 }>;
 
 export type Resolvers<ContextType = Context> = ResolversObject<{
   DateTime?: GraphQLScalarType;
   Money?: MoneyResolvers<ContextType>;
+  MoneyTotal?: MoneyTotalResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
   OrderConnection?: OrderConnectionResolvers<ContextType>;
@@ -454,6 +479,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Product?: ProductResolvers<ContextType>;
   ProductSales?: ProductSalesResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SafeInt?: GraphQLScalarType;
   Subscription?: SubscriptionResolvers<ContextType>;
   User?: UserResolvers<ContextType>;
 }>;

@@ -1,4 +1,4 @@
-import { DateTimeScalar } from '@shop/subgraph';
+import { DateTimeScalar, SafeIntScalar } from '@shop/subgraph';
 import type { Resolvers } from '../generated/resolvers-types.js';
 import { Mutation } from './Mutation.js';
 import { Order, OrderItem } from './Order.js';
@@ -9,6 +9,7 @@ import { User } from './User.js';
 
 export const resolvers: Resolvers = {
   DateTime: DateTimeScalar,
+  SafeInt: SafeIntScalar,
   Query,
   Mutation,
   Subscription,

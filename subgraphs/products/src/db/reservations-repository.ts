@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, gte, inArray, sql } from 'drizzle-orm';
 import { clientError } from '@shop/service';
 import { appendProductEvents, productEvents } from '../events.js';
 import { products, reservationLines, stockReservations, type ReservationLineRow, type ReservationState } from './schema.js';
@@ -9,6 +9,12 @@ export interface Reservation {
   state: ReservationState;
   lines: ReservationLineRow[];
 }
+
+/**
+ * The largest order total, in minor units: the orders subgraph records a total as a GraphQL Int (32 bits), so
+ * a reservation worth more is refused before it holds anything.
+ */
+export const MAX_ORDER_TOTAL = 2 ** 31 - 1;
 
 type Executor = Parameters<Parameters<ProductsDatabase['transaction']>[0]>[0];
 
@@ -57,6 +63,20 @@ export function reserveStock(db: ProductsDatabase, orderId: string, wanted: { pr
       lines.push({ orderId, productId, quantity, unitPriceAmount: taken.priceAmount, currency: taken.priceCurrency });
       await appendProductEvents(tx, [productEvents.stockChanged(productId, taken.stock, -quantity)]);
     }
+    // Checked on the prices just read, inside the transaction: throwing rolls every line back, so a refused order
+    // holds nothing. A line is at most 1,000 units of a 32-bit price, so the sum is exact in a double.
+    if (new Set(lines.map((line) => line.currency)).size > 1) {
+      throw clientError('BAD_USER_INPUT', 'The products of an order must share one currency', {
+        field: 'items',
+        reason: 'MIXED_CURRENCIES',
+      });
+    }
+    if (lines.reduce((sum, line) => sum + line.quantity * line.unitPriceAmount, 0) > MAX_ORDER_TOTAL) {
+      throw clientError('BAD_USER_INPUT', `The order total exceeds the largest an order can hold (${MAX_ORDER_TOTAL} minor units)`, {
+        field: 'items',
+        reason: 'TOTAL_TOO_LARGE',
+      });
+    }
     await tx.insert(reservationLines).values(lines);
     return { orderId, state: 'RESERVED' as const, lines };
   });
@@ -99,4 +119,29 @@ export function commitStock(db: ProductsDatabase, orderId: string) {
     }
     return loadReservation(tx, orderId, 'COMMITTED');
   });
+}
+
+/**
+ * Reservations still holding stock, by order id after `after`: the orders subgraph pages through them to find
+ * any whose order failed, was cancelled or does not exist, and gives their stock back.
+ */
+export async function listHeldReservations(db: ProductsDatabase, after: string | null, limit: number): Promise<Reservation[]> {
+  const held = await db
+    .select({ orderId: stockReservations.orderId })
+    .from(stockReservations)
+    .where(and(eq(stockReservations.state, 'RESERVED'), after ? gt(stockReservations.orderId, after) : undefined))
+    .orderBy(asc(stockReservations.orderId))
+    .limit(limit);
+  if (held.length === 0) return [];
+  const lines = await db
+    .select()
+    .from(reservationLines)
+    .where(
+      inArray(
+        reservationLines.orderId,
+        held.map((row) => row.orderId),
+      ),
+    )
+    .orderBy(asc(reservationLines.productId));
+  return held.map(({ orderId }) => ({ orderId, state: 'RESERVED' as const, lines: lines.filter((line) => line.orderId === orderId) }));
 }

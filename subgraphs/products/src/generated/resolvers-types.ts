@@ -183,12 +183,20 @@ export type ProductSort =
 
 export type Query = {
   __typename?: 'Query';
+  /** Internal, for the orders subgraph's reconciliation: reservations still holding stock (RESERVED), by order id after `after`, at most `first` (1 to 500). */
+  heldReservations: Array<StockReservation>;
   /** A product by id; null for an unknown id. */
   product?: Maybe<Product>;
   /** A product by its sku; null for an unknown sku. */
   productBySku?: Maybe<Product>;
   /** The catalogue: filtered, sorted, a page at a time. Anyone may read it. */
   products: ProductConnection;
+};
+
+
+export type QueryHeldReservationsArgs = {
+  after?: InputMaybe<Scalars['ID']['input']>;
+  first: Scalars['Int']['input'];
 };
 
 
@@ -461,6 +469,7 @@ export type ProductPayloadResolvers<ContextType = Context, ParentType extends Re
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  heldReservations?: Resolver<Array<ResolversTypes['StockReservation']>, ParentType, ContextType, RequireFields<QueryHeldReservationsArgs, 'first'>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   productBySku?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductBySkuArgs, 'sku'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<QueryProductsArgs>>;

@@ -1,6 +1,7 @@
 import { clientError } from '@shop/service';
-import { boundedText, decodeCursor, encodeCursor, pageSize, toConnection } from '@shop/subgraph';
+import { SERVICE_ROLE, boundedText, decodeCursor, encodeCursor, isUuid, pageSize, requireRole, toConnection } from '@shop/subgraph';
 import { countProducts, findProductBySku, listProducts, sortKey, type ProductSort } from '../db/products-repository.js';
+import { listHeldReservations } from '../db/reservations-repository.js';
 import type { ProductRow } from '../db/schema.js';
 import type { QueryResolvers } from '../generated/resolvers-types.js';
 
@@ -25,5 +26,13 @@ export const Query: QueryResolvers = {
 
   async productBySku(_parent, { sku }, { db }) {
     return sku.length > 64 ? null : ((await findProductBySku(db, sku)) ?? null);
+  },
+
+  async heldReservations(_parent, { after, first }, { viewer, db }) {
+    requireRole(viewer, SERVICE_ROLE);
+    if (!Number.isInteger(first) || first < 1 || first > 500)
+      throw clientError('BAD_USER_INPUT', 'first must be 1 to 500', { field: 'first' });
+    if (after != null && !isUuid(after)) throw clientError('BAD_USER_INPUT', 'after must be an order id', { field: 'after' });
+    return listHeldReservations(db, after ?? null, first);
   },
 };

@@ -21,7 +21,7 @@ async function authPayload(user: UserRow) {
 
 export const Mutation: MutationResolvers = {
   async register(_parent, { input }, { db, clientIp }) {
-    accountGuard.registerAttempt(clientIp);
+    await accountGuard().registerAttempt(clientIp);
     const email = validEmail(input.email);
     const name = boundedText('name', input.name, 1, 100);
     if (input.password.length < 8 || input.password.length > 128) {
@@ -34,14 +34,14 @@ export const Mutation: MutationResolvers = {
 
   async login(_parent, { input }, { db, clientIp }) {
     // Counted before anything is looked up, so a refusal says nothing about whether the account exists.
-    accountGuard.loginAttempt(input.email, clientIp);
+    await accountGuard().loginAttempt(input.email, clientIp);
     // Over-long input is never a valid login, but it still costs one hash, like any other failure.
     const plausible = input.email.length <= 254 && input.password.length <= 128;
     const user = plausible ? await findUserByEmail(db, input.email.trim()) : undefined;
     if (!(await verifyPassword(user?.passwordHash, plausible ? input.password : '')) || !user) {
       throw clientError('INVALID_CREDENTIALS', 'Wrong email or password');
     }
-    accountGuard.loginSucceeded(input.email, clientIp);
+    await accountGuard().loginSucceeded(input.email, clientIp);
     return authPayload(user);
   },
 };
