@@ -50,13 +50,14 @@ COPY schema schema
 COPY tsconfig.json ./
 # The runtime tree: the bundle, and what it reads next to itself (a subgraph's schema.graphql and drizzle/
 # migrations; the router's committed supergraph and persisted-query manifest, which SUPERGRAPH_PATH and
-# PERSISTED_QUERIES_MANIFEST override, and its offline explorer).
+# PERSISTED_QUERIES_MANIFEST override, the contract operations whose query plans it warms, and its offline
+# explorer).
 RUN node_modules/.bin/tsx scripts/build.ts --service "$SERVICE" \
  && dir="$(cat /service-dir)" && mkdir -p "/out/$dir" \
  && cp -r "$dir/package.json" "$dir/dist" "/out/$dir/" \
  && if [ -f "$dir/schema.graphql" ]; then cp -r "$dir/schema.graphql" "$dir/drizzle" "/out/$dir/"; fi \
  && if [ "$SERVICE" = router ]; then mkdir -p /out/schema /out/router/explorer \
-      && cp schema/supergraph.graphql schema/persisted-query-manifest.json /out/schema/ \
+      && cp -r schema/supergraph.graphql schema/persisted-query-manifest.json schema/operations /out/schema/ \
       && cp -r router/explorer/dist /out/router/explorer/; fi \
  && node_modules/.bin/tsx -e "import('@shop/service/services').then((m) => console.log(m.SERVICES['$SERVICE'].opsPort))" > "/out/$dir/dist/ops-port" \
  && ln -s "/app/$dir" /out/service

@@ -2,13 +2,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Subgraph } from './seed.js';
 
-export const GATEWAYS = ['ours', 'apollo', 'hive'] as const;
+export const GATEWAYS = ['ours', 'apollo', 'hive', 'hiveRust'] as const;
 export type GatewayName = (typeof GATEWAYS)[number];
 export const GATEWAY_LABELS: Record<GatewayName, string> = {
   ours: 'our router',
   apollo: 'stock @apollo/gateway',
   hive: 'Hive Gateway',
+  hiveRust: 'Hive Gateway + Rust planner',
 };
+/** The peers our router is compared with, and the key of each one's ratios. */
+export const PEERS = { vsApollo: 'apollo', vsHive: 'hive', vsHiveRust: 'hiveRust' } as const satisfies Record<string, GatewayName>;
+type PeerKey = keyof typeof PEERS;
 
 export interface Measurement {
   gateway: GatewayName;
@@ -37,6 +41,13 @@ export interface Measurement {
    * processes) and the load generator. On two cores these share the machine with the gateway, so they bound rps.
    */
   otherCpuMsPerRequest?: Record<Subgraph | 'postgres' | 'client', number>;
+  /**
+   * CPU per request of the PostgreSQL backends serving the bench's own databases (their pids from
+   * pg_stat_activity), unlike `otherCpuMsPerRequest.postgres`, which counts every postgres process on the machine.
+   */
+  postgresBackendsCpuMsPerRequest?: number;
+  /** Our router only: subgraph fetches answered by an identical one in flight, and its entity cache's lookups. */
+  router?: { sharedFetchesPerRequest: number; entityCacheHits: number; entityCacheMisses: number };
   /** Share of the whole machine's CPU (every core, every process, the kernel) busy during the timed run. */
   machineBusy?: number;
   /** With --rounds above 1: each round's own figures, which the others combine. */
@@ -53,6 +64,12 @@ export interface WorkloadResult {
   workload: string;
   description: string;
   measurements: Partial<Record<GatewayName, Measurement>>;
+  /**
+   * What no gateway can beat on this machine: `direct`, the subgraph asked the same thing directly (one-fetch
+   * workloads), else `computed`, the two cores divided by the CPU per request of everything but the gateway
+   * (subgraphs and PostgreSQL, as measured under our router): the rps of a gateway that cost nothing.
+   */
+  limit?: { how: 'direct' | 'computed'; rps: number; measurement?: Measurement };
 }
 
 export interface Verification {
@@ -72,8 +89,14 @@ export interface BenchResults {
   dataset: Record<string, number>;
   verification: Verification[];
   /** ours ÷ peer, per workload: rps (higher is better), p99 and CPU per request (lower is better). */
-  ratios: Record<string, Record<'vsApollo' | 'vsHive', { rps: number | null; p99: number | null; cpuMsPerRequest: number | null }>>;
+  ratios: Record<string, Record<PeerKey, { rps: number | null; p99: number | null; cpuMsPerRequest: number | null }>>;
   workloads: WorkloadResult[];
+  /** Whole-stack CPU per request under our router in an earlier result file, by workload, to compare with. */
+  baseline?: {
+    file: string;
+    commit: string;
+    cpuMsPerRequest: Record<string, { router: number; users: number; products: number; orders: number; postgres: number; total: number }>;
+  };
 }
 
 const ratio = (a: number | undefined, b: number | undefined) =>
@@ -87,7 +110,10 @@ export function computeRatios(workloads: WorkloadResult[]): BenchResults['ratios
       p99: ratio(m.ours?.p99, m[peer]?.p99),
       cpuMsPerRequest: ratio(m.ours?.cpuMsPerRequest, m[peer]?.cpuMsPerRequest),
     });
-    ratios[workload] = { vsApollo: against('apollo'), vsHive: against('hive') };
+    ratios[workload] = Object.fromEntries(Object.entries(PEERS).map(([key, peer]) => [key, against(peer)])) as Record<
+      PeerKey,
+      ReturnType<typeof against>
+    >;
   }
   return ratios;
 }
@@ -117,8 +143,23 @@ export function formatReport(results: BenchResults): string {
   out.push('Ratios, our router / peer (rps: higher is better; p99 and CPU per request: lower is better)');
   out.push(
     table(
-      ['workload', 'rps', 'rps/apollo', 'rps/hive', 'p99 ms', 'p99/apollo', 'p99/hive', 'cpu ms/req', 'cpu/apollo', 'cpu/hive', 'errors'],
-      results.workloads.map(({ workload, measurements }) => {
+      [
+        'workload',
+        'rps',
+        'rps/apollo',
+        'rps/hive',
+        'rps/hive-rust',
+        'limit rps',
+        'p50 ms',
+        'p99 ms',
+        'p99/hive-rust',
+        'cpu ms/req',
+        'cpu/apollo',
+        'cpu/hive',
+        'cpu/hive-rust',
+        'errors',
+      ],
+      results.workloads.map(({ workload, measurements, limit }) => {
         const ours = measurements.ours;
         const r = results.ratios[workload]!;
         return [
@@ -126,12 +167,15 @@ export function formatReport(results: BenchResults): string {
           num(ours?.rps),
           times(r.vsApollo.rps),
           times(r.vsHive.rps),
+          times(r.vsHiveRust?.rps),
+          limit ? `${num(limit.rps, 0)} ${limit.how}` : '-',
+          num(ours?.p50, 0),
           num(ours?.p99, 0),
-          times(r.vsApollo.p99),
-          times(r.vsHive.p99),
+          times(r.vsHiveRust?.p99),
           num(ours?.cpuMsPerRequest, 2),
           times(r.vsApollo.cpuMsPerRequest),
           times(r.vsHive.cpuMsPerRequest),
+          times(r.vsHiveRust?.cpuMsPerRequest),
           ours ? String(ours.errors.total) : '-',
         ];
       }),
@@ -157,6 +201,8 @@ export function formatReport(results: BenchResults): string {
         num(m.p99, 0),
         `${m.errors.total}${m.errors.total ? ` (${[m.errors.non2xx && `${m.errors.non2xx} http`, m.errors.transport && `${m.errors.transport} net`, m.errors.graphql && `${m.errors.graphql} gql`].filter(Boolean).join(', ')})` : ''}`,
         num(m.cpuMsPerRequest, 2),
+        cpuBreakdown(m),
+        num(stackCpuMsPerRequest(m), 2),
         `${num(m.sqlPerRequest.users, 2)}/${num(m.sqlPerRequest.products, 2)}/${num(m.sqlPerRequest.orders, 2)}`,
         `${num(m.fetchesPerRequest.users, 2)}/${num(m.fetchesPerRequest.products, 2)}/${num(m.fetchesPerRequest.orders, 2)} = ${num(m.fetchesPerRequest.total, 2)}`,
         m.countedBy,
@@ -165,24 +211,88 @@ export function formatReport(results: BenchResults): string {
   }
   out.push(
     table(
-      ['workload', 'gateway', 'rps', 'p50 ms', 'p99 ms', 'errors', 'cpu ms/req', 'SQL u/p/o', 'fetches u/p/o', 'counted by'],
+      [
+        'workload',
+        'gateway',
+        'rps',
+        'p50 ms',
+        'p99 ms',
+        'errors',
+        'cpu ms/req',
+        'cpu u/p/o/pg',
+        'stack cpu',
+        'SQL u/p/o',
+        'fetches u/p/o',
+        'counted by',
+      ],
       rows,
-      (i) => i > 1 && i !== 5 && i !== 9,
+      (i) => i > 1 && i !== 5 && i !== 7 && i !== 11,
     ),
   );
   const samples = results.workloads.flatMap(({ workload, measurements }) =>
     Object.values(measurements).flatMap((m) => m!.errors.samples.map((s) => `  ${workload} / ${m!.gateway}: ${s}`)),
   );
+  out.push(
+    '',
+    'cpu ms/req: the gateway process; cpu u/p/o/pg: users, products, orders, and the PostgreSQL backends of the bench databases;',
+    'stack cpu: all of them together. The limit is the products subgraph asked directly (direct) or 2 cores over the CPU per',
+    'request of subgraphs and PostgreSQL under our router (computed).',
+  );
+  const sharing = results.workloads.flatMap(({ workload, measurements }) => {
+    const r = measurements.ours?.router;
+    if (!r) return [];
+    const lookups = r.entityCacheHits + r.entityCacheMisses;
+    return [
+      `  ${workload}: ${num(r.sharedFetchesPerRequest, 2)} fetches shared per request; entity cache ${lookups ? `hit rate ${num((100 * r.entityCacheHits) / lookups, 1)}% of ${lookups} lookups` : 'not used'}`,
+    ];
+  });
+  if (sharing.length) out.push('', 'Our router: in-flight sharing and the entity cache (on only with BENCH_NATS_URL)', ...sharing);
+  const baseline = results.baseline;
+  if (baseline) {
+    out.push('', `Whole-stack CPU per request under our router against ${baseline.file} (commit ${baseline.commit.slice(0, 9)}):`);
+    for (const { workload, measurements } of results.workloads) {
+      const before = baseline.cpuMsPerRequest[baselineWorkload(workload)];
+      const now = measurements.ours;
+      if (!before || !now) continue;
+      const stack = stackCpuMsPerRequest(now);
+      out.push(
+        `  ${workload}: ${num(stack, 2)} ms now (router ${num(now.cpuMsPerRequest, 2)}, ${cpuBreakdown(now)}) vs ${num(before.total, 2)} ms then (router ${num(before.router, 2)}, ${num(before.users, 2)}/${num(before.products, 2)}/${num(before.orders, 2)}/${num(before.postgres, 2)}): ${times(stack / before.total)}`,
+      );
+    }
+    out.push("  (the baseline counted every postgres process on the machine, this run only the bench databases' backends)");
+  }
   if (samples.length) out.push('', 'Error samples:', ...samples);
   const bad = results.verification.filter((v) => !v.identical);
   out.push(
     '',
     bad.length
       ? 'ANSWERS DIFFER between gateways:'
-      : `Answers identical across the three gateways (${results.verification.map((v) => `${v.workload} x${v.checked}`).join(', ')}).`,
+      : `Answers identical across the gateways (${results.verification.map((v) => `${v.workload} x${v.checked}`).join(', ')}).`,
   );
   for (const v of bad) out.push(...v.problems.map((p) => `  ${v.workload}: ${p}`));
   return out.join('\n');
+}
+
+/** CPU per request of the subgraphs and PostgreSQL backends, as `u/p/o/pg`. */
+function cpuBreakdown(m: Measurement): string {
+  const o = m.otherCpuMsPerRequest;
+  if (!o) return '-';
+  return `${num(o.users, 2)}/${num(o.products, 2)}/${num(o.orders, 2)}/${num(m.postgresBackendsCpuMsPerRequest ?? o.postgres, 2)}`;
+}
+
+/** The gateway, the subgraphs and the PostgreSQL backends together, per request. */
+export function stackCpuMsPerRequest(m: Measurement): number {
+  const o = m.otherCpuMsPerRequest;
+  if (!o) return NaN;
+  return m.cpuMsPerRequest + o.users + o.products + o.orders + (m.postgresBackendsCpuMsPerRequest ?? o.postgres);
+}
+
+/**
+ * The workload of a baseline file that did the same work: the same name. The older files have no few-users
+ * OrderHistory and no identical Catalogue, whose sharing would make a comparison with their distinct requests unfair.
+ */
+export function baselineWorkload(workload: string): string {
+  return workload;
 }
 
 const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));

@@ -7,6 +7,8 @@
  *   npm run bench -- --only OrderHistory   one workload (or a comma-separated list)
  *   npm run bench -- --duration 30 --connections 64
  *   npm run bench -- --rounds 5            split each gateway's time into 5 interleaved rounds (default 3)
+ *   npm run bench -- --baseline bench/results/<file>.json   compare whole-stack CPU per request with that run
+ *   npm run bench -- --gateways ours,hiveRust   only these gateways (ours always runs): quicker A/B runs
  *   npm run bench -- --soak                100k OrderHistory requests through our router; RSS must not grow >15%
  *   npm run bench -- --subscriptions       10,000 subscriptions through one router: RSS per 1,000, fan-out p50/p99
  *                                          (bench/subscriptions.ts; --clients, --changes)
@@ -29,12 +31,15 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import postgres from 'postgres';
 import { parse, print, type OperationDefinitionNode } from 'graphql';
 import { freePort, ServiceProcess, sumMetric } from '../scripts/stack.js';
-import { ensurePeersInstalled, HIVE_GATEWAY_VERSION, PeerProcess } from './peers/index.js';
+import { ensurePeersInstalled, HIVE_GATEWAY_VERSION, HIVE_ROUTER_RUNTIME_VERSION, PeerProcess } from './peers/index.js';
 import {
+  baselineWorkload,
   computeRatios,
   formatReport,
+  stackCpuMsPerRequest,
   GATEWAY_LABELS,
   writeResults,
   type BenchResults,
@@ -46,9 +51,16 @@ import {
 import { BENCH_PASSWORD, createDatabases, DEFAULT_SIZE, seed, SUBGRAPHS, type Dataset, type Subgraph } from './seed.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const READ_WORKLOADS = ['OrderHistory', 'Catalogue', 'ProductPage', 'OrderDetail'] as const;
+const READ_WORKLOADS = ['OrderHistory', 'OrderHistoryFewUsers', 'CatalogueIdentical', 'Catalogue', 'ProductPage', 'OrderDetail'] as const;
 const WORKLOADS = [...READ_WORKLOADS, 'PlaceOrder'] as const;
 type ReadWorkload = (typeof READ_WORKLOADS)[number];
+/** The reads that run alongside PlaceOrder, one of each kind. */
+const MIXED_READS = ['OrderHistory', 'Catalogue', 'ProductPage', 'OrderDetail'] as const satisfies readonly ReadWorkload[];
+/** Workloads that are one products fetch: their limit is the products subgraph asked the same directly. */
+const PRODUCTS_ONLY: readonly ReadWorkload[] = ['CatalogueIdentical', 'Catalogue', 'ProductPage'];
+/** Customers of OrderHistoryFewUsers: each has about four requests in flight at 32 connections. */
+const FEW_USERS = 8;
+const DEFAULT_BASELINE = 'bench/results/2026-11-27T15-38-53-496Z.json';
 
 // ---------- options ----------
 
@@ -69,6 +81,8 @@ const { values: args } = parseArgs({
     'place-order-rate': { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     rounds: { type: 'string' },
+    baseline: { type: 'string' },
+    gateways: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -104,9 +118,16 @@ const options = {
   only: args.only ? args.only.split(',').map((w) => w.trim()) : [...WORKLOADS],
   soak: args.soak!,
   cpuProfile: args['cpu-prof']!,
+  /** An earlier result file whose whole-stack CPU per request the report compares with. */
+  baseline: args.baseline ?? DEFAULT_BASELINE,
+  /** The peers to run besides our router (all by default); `--gateways ours` runs ours alone, for A/B runs of our own changes. */
+  peers: (args.gateways ? args.gateways.split(',').map((g) => g.trim()) : ['apollo', 'hive', 'hiveRust']).filter((g) => g !== 'ours'),
   quick,
   databaseServer: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
 };
+for (const g of options.peers) {
+  if (!['apollo', 'hive', 'hiveRust'].includes(g)) throw new Error(`--gateways: unknown gateway ${g}; ours, apollo, hive or hiveRust`);
+}
 for (const w of options.only) {
   if (!(WORKLOADS as readonly string[]).includes(w)) throw new Error(`--only: unknown workload ${w}; one of ${WORKLOADS.join(', ')}`);
 }
@@ -216,6 +237,28 @@ function otherCpu(subgraphs: Record<Subgraph, ServiceProcess>): Record<Subgraph 
     postgres: cpuMsOfCommand('postgres'),
     client: (usage.user + usage.system) / 1000,
   };
+}
+
+/**
+ * CPU milliseconds so far of the PostgreSQL backends serving the bench's databases: their pids from
+ * pg_stat_activity, their CPU from /proc (the server runs on this machine). A backend that has gone since the
+ * last look is missing from the sum, so the pools' connections, which stay open, are what this counts.
+ */
+async function postgresBackendsCpu(admin: postgres.Sql): Promise<Map<number, number>> {
+  const rows = await admin<{ pid: number }[]>`select pid from pg_stat_activity where datname like 'shop_bench_%'`;
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    const used = processCpu(pid);
+    if (used) cpu.set(pid, (used.ticks * 1000) / CLOCK_TICKS);
+  }
+  return cpu;
+}
+
+/** The backends' CPU between two looks; a backend that appeared in between counts from zero. */
+function backendsCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, ms] of after) sum += ms - (before.get(pid) ?? 0);
+  return sum;
 }
 
 /** Resident memory of the process tree, in MiB. */
@@ -346,10 +389,14 @@ interface Gateway {
   name: GatewayName;
   url: string;
   pid: number;
+  /** Our router's /metrics, for its sharing and entity cache counters. */
+  opsUrl?: string;
   stop(): Promise<unknown>;
 }
 
 const cleanups: (() => Promise<unknown>)[] = [];
+/** A connection to the PostgreSQL server, for pg_stat_activity. */
+let admin: postgres.Sql | undefined;
 async function cleanup() {
   while (cleanups.length) await cleanups.pop()!().catch(() => {});
 }
@@ -364,10 +411,12 @@ function step(message: string) {
 
 async function main() {
   const startedAt = new Date();
-  const peersInstalled: { hiveGateway?: string } = options.soak ? {} : ensurePeersInstalled();
+  const peersInstalled: { hiveGateway?: string; hiveRouterRuntime?: string } = options.soak ? {} : ensurePeersInstalled();
 
   step(`databases on ${options.databaseServer.replace(/\/\/[^@/]*@/, '//***@')}`);
   const urls = await createDatabases(options.databaseServer);
+  admin = postgres(options.databaseServer, { max: 1, onnotice: () => {} });
+  cleanups.push(() => admin!.end());
   console.log(`  created ${SUBGRAPHS.map((s) => `shop_bench_${s}`).join(', ')}`);
 
   const dataDir = mkdtempSync(path.join(tmpdir(), 'shop-bench-'));
@@ -395,6 +444,9 @@ async function main() {
     ADMIN_PASSWORD: '',
     // Seeded PENDING orders are up to a year old: the recovery sweep must not cancel them in the middle of a run.
     ORDER_HOLD_MINUTES: String(10 * 365 * 24 * 60),
+    // BENCH_NATS_URL: the subgraphs publish their events to NATS and our router follows them, which turns its
+    // entity cache on (router/src/entity-cache.ts); without it events stay in each process and the cache is off.
+    ...(process.env.BENCH_NATS_URL && { NATS_URL: process.env.BENCH_NATS_URL }),
     // Tracing and usage reporting would measure the exporters, not the gateways.
     OTEL_EXPORTER_OTLP_ENDPOINT: '',
     APOLLO_KEY: '',
@@ -432,7 +484,9 @@ async function main() {
   const router = new ServiceProcess('router', ports.router, { ...env, ...gatewayEnv('ours') });
   cleanups.push(() => router.stop());
   await router.start();
-  const gateways: Gateway[] = [{ name: 'ours', url: router.url, pid: router.child!.pid!, stop: () => router.stop() }];
+  const gateways: Gateway[] = [
+    { name: 'ours', url: router.url, pid: router.child!.pid!, opsUrl: router.opsUrl, stop: () => router.stop() },
+  ];
   console.log(`  ${GATEWAY_LABELS.ours} :${ports.router} (router/src/index.ts)`);
   if (!options.soak) {
     // The peers get the same supergraph, pointing at this run's subgraph ports.
@@ -445,7 +499,7 @@ async function main() {
       );
     }
     writeFileSync(supergraphFile, supergraph);
-    for (const name of ['apollo', 'hive'] as const) {
+    for (const name of (['apollo', 'hive', 'hiveRust'] as const).filter((peer) => options.peers.includes(peer))) {
       const peer = new PeerProcess(name, await freePort(), { ...env, ...gatewayEnv(name), SUPERGRAPH_FILE: supergraphFile });
       cleanups.push(() => peer.stop());
       await peer.start();
@@ -469,6 +523,15 @@ async function main() {
   const readOrders = dataset.orders.filter((o) => readerIndexes.has(o.buyerIndex));
   const reads: Record<ReadWorkload, Request[]> = {
     OrderHistory: readerTokens.map((t) => ({ body: body('OrderHistory', { first: 20 }), headers: authorized(t.token) })),
+    OrderHistoryFewUsers: readerTokens
+      .slice(0, FEW_USERS)
+      .map((t) => ({ body: body('OrderHistory', { first: 20 }), headers: authorized(t.token) })),
+    CatalogueIdentical: [
+      {
+        body: body('Catalogue', { first: 20, filter: { category: dataset.categories[0], inStock: true }, sort: 'PRICE_ASC' }),
+        headers: anonymous,
+      },
+    ],
     Catalogue: dataset.categories.flatMap((category) =>
       SORTS.map((sort) => ({ body: body('Catalogue', { first: 20, filter: { category, inStock: true }, sort }), headers: anonymous })),
     ),
@@ -500,8 +563,18 @@ async function main() {
 
   if (options.soak) return soak(gateways[0]!, reads.OrderHistory, startedAt);
 
-  step('checking that the three gateways give identical answers');
+  // The limit of the one-fetch workloads: the products subgraph asked the client's operation itself, as the router would.
+  const direct: Gateway = {
+    name: 'direct' as GatewayName,
+    url: `http://127.0.0.1:${ports.products}`,
+    pid: subgraphs.products.child!.pid!,
+    stop: async () => {},
+  };
+  const directly = (requests: Request[]) => requests.map((r) => ({ ...r, headers: { ...r.headers, 'x-router-secret': routerSecret } }));
+
+  step(`checking that the ${gateways.length} gateways give identical answers`);
   const verification = await verify(gateways, reads, placeOrders());
+  verification.push(...(await verifyDirect(gateways[0]!, direct, reads, directly)));
   for (const v of verification)
     console.log(
       `  ${v.identical ? 'ok  ' : 'DIFF'} ${v.workload} (${v.checked} requests)${v.identical ? '' : `\n    ${v.problems.join('\n    ')}`}`,
@@ -540,6 +613,17 @@ async function main() {
       }
     }
     for (const gateway of gateways) result.measurements[gateway.name] = combineRounds(rounds.get(gateway.name)!);
+    if (PRODUCTS_ONLY.includes(workload)) {
+      const m = await measure(direct, subgraphs, directly(reads[workload]), options.warmupSeconds);
+      result.limit = { how: 'direct', rps: m.rps, measurement: m };
+      console.log(
+        `  ${'direct'.padEnd(11)} ${m.rps.toFixed(1).padStart(7)} rps  p50 ${m.p50} ms  p99 ${m.p99} ms  errors ${m.errors.total} (products subgraph asked directly)`,
+      );
+    } else {
+      const ours = result.measurements.ours;
+      const rest = ours ? stackCpuMsPerRequest(ours) - ours.cpuMsPerRequest : NaN;
+      if (Number.isFinite(rest) && rest > 0) result.limit = { how: 'computed', rps: (cpus().length * 1000) / rest };
+    }
     workloads.push(result);
   }
 
@@ -558,6 +642,7 @@ async function main() {
       '@apollo/gateway': packageVersion('@apollo/gateway'),
       '@apollo/server': packageVersion('@apollo/server'),
       '@graphql-hive/gateway': peersInstalled.hiveGateway ?? HIVE_GATEWAY_VERSION,
+      '@graphql-hive/router-runtime': peersInstalled.hiveRouterRuntime ?? HIVE_ROUTER_RUNTIME_VERSION,
     },
     dataset: {
       products: dataset.products.length,
@@ -568,6 +653,7 @@ async function main() {
     verification,
     ratios: computeRatios(workloads),
     workloads,
+    baseline: readBaseline(options.baseline),
   };
   step('results');
   console.log(formatReport(results));
@@ -585,7 +671,9 @@ async function main() {
 }
 
 const DESCRIPTIONS: Record<(typeof WORKLOADS)[number] | 'Reads+PlaceOrder', string> = {
-  OrderHistory: 'me { orders(first: 20) { items { product } } }: three subgraphs, rotating customers',
+  OrderHistory: 'me { orders(first: 20) { items { product } } }: three subgraphs, rotating customers (distinct requests in flight)',
+  OrderHistoryFewUsers: `OrderHistory for ${FEW_USERS} customers over all connections: identical requests in flight`,
+  CatalogueIdentical: 'one Catalogue page, the same for every request: identical requests in flight',
   Catalogue: 'products(first: 20, filter: { category, inStock: true }, sort), anonymous, rotating categories and sorts',
   ProductPage: 'product(id), anonymous, rotating products',
   OrderDetail: 'order(id) with buyer and items, rotating orders read by their buyers',
@@ -611,8 +699,8 @@ async function settle(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProce
     await new Promise((resolve) => setTimeout(resolve, 300));
     const now = JSON.stringify(await readCounters(subgraphs));
     const cpu = cpuMs(gateway.pid);
-    // One clock tick of CPU is timers and GC, not a request.
-    quiet = now === last && cpu - lastCpu <= 1000 / CLOCK_TICKS ? quiet + 1 : 0;
+    // One clock tick of CPU is timers and GC, not a request; with --cpu-prof the sampling profiler adds a few.
+    quiet = now === last && cpu - lastCpu <= ((options.cpuProfile ? 5 : 1) * 1000) / CLOCK_TICKS ? quiet + 1 : 0;
     last = now;
     lastCpu = cpu;
   }
@@ -677,6 +765,14 @@ function combineRounds(rounds: Measurement[]): Measurement {
     },
     cpuMsPerRequest: weighted((m) => m.cpuMsPerRequest),
     otherCpuMsPerRequest: perKey((m) => m.otherCpuMsPerRequest),
+    postgresBackendsCpuMsPerRequest: weighted((m) => m.postgresBackendsCpuMsPerRequest ?? NaN),
+    ...(rounds[0]!.router && {
+      router: {
+        sharedFetchesPerRequest: weighted((m) => m.router?.sharedFetchesPerRequest ?? NaN),
+        entityCacheHits: rounds.reduce((sum, m) => sum + (m.router?.entityCacheHits ?? 0), 0),
+        entityCacheMisses: rounds.reduce((sum, m) => sum + (m.router?.entityCacheMisses ?? 0), 0),
+      },
+    }),
     machineBusy: weighted((m) => m.machineBusy ?? NaN),
     countedBy: 'load',
     sqlPerRequest: perKey((m) => m.sqlPerRequest),
@@ -685,18 +781,33 @@ function combineRounds(rounds: Measurement[]): Measurement {
   };
 }
 
+/** Our router's own counters: subgraph fetches answered by an identical one in flight, entity cache lookups. */
+async function routerCounters(gateway: Gateway): Promise<{ shared: number; hits: number; misses: number } | undefined> {
+  if (!gateway.opsUrl) return undefined;
+  const text = await (await fetch(`${gateway.opsUrl}/metrics`)).text();
+  return {
+    shared: sumMetric(text, 'router_subgraph_fetches_shared_total'),
+    hits: sumMetric(text, 'router_entity_cache_lookups_total', { result: 'hit' }),
+    misses: sumMetric(text, 'router_entity_cache_lookups_total', { result: 'miss' }),
+  };
+}
+
 async function timed(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProcess>, run: () => Promise<LoadOutcome>): Promise<Measurement> {
   await settle(gateway, subgraphs);
   const before = await readCounters(subgraphs);
+  const routerBefore = await routerCounters(gateway);
   const cpuBefore = cpuMs(gateway.pid);
+  const backendsBefore = await postgresBackendsCpu(admin!);
   const othersBefore = otherCpu(subgraphs);
   const machineBefore = machineCpuMs();
   const outcome = await run();
   const machineAfter = machineCpuMs();
   const othersAfter = otherCpu(subgraphs);
+  const backendsAfter = await postgresBackendsCpu(admin!);
   await settle(gateway, subgraphs);
   const cpuAfter = cpuMs(gateway.pid);
   const after = await readCounters(subgraphs);
+  const routerAfter = await routerCounters(gateway);
   const otherCpuMsPerRequest = Object.fromEntries(
     Object.entries(othersAfter).map(([k, v]) => [k, (v - othersBefore[k as keyof typeof othersBefore]) / outcome.sent]),
   ) as Measurement['otherCpuMsPerRequest'];
@@ -710,6 +821,15 @@ async function timed(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProces
     errors: outcome.errors,
     cpuMsPerRequest: (cpuAfter - cpuBefore) / outcome.sent,
     otherCpuMsPerRequest,
+    postgresBackendsCpuMsPerRequest: backendsCpuBetween(backendsBefore, backendsAfter) / outcome.sent,
+    ...(routerBefore &&
+      routerAfter && {
+        router: {
+          sharedFetchesPerRequest: (routerAfter.shared - routerBefore.shared) / outcome.sent,
+          entityCacheHits: routerAfter.hits - routerBefore.hits,
+          entityCacheMisses: routerAfter.misses - routerBefore.misses,
+        },
+      }),
     machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
     countedBy: 'load',
     ...perRequest(before, after, outcome.sent),
@@ -734,8 +854,8 @@ async function placeOrderPhase(
   const mixed: WorkloadResult = { workload: 'Reads+PlaceOrder', description: DESCRIPTIONS['Reads+PlaceOrder'], measurements: {} };
   // Round-robin over the four reads, so every connection sends a mix.
   const mix: Request[] = [];
-  const longest = Math.max(...READ_WORKLOADS.map((w) => reads[w].length));
-  for (let i = 0; i < longest; i++) for (const w of READ_WORKLOADS) mix.push(reads[w][i % reads[w].length]!);
+  const longest = Math.max(...MIXED_READS.map((w) => reads[w].length));
+  for (let i = 0; i < longest; i++) for (const w of MIXED_READS) mix.push(reads[w][i % reads[w].length]!);
 
   for (const gateway of gateways) {
     const placeOrder = placeOrders();
@@ -925,6 +1045,62 @@ async function verify(gateways: Gateway[], reads: Record<ReadWorkload, Request[]
     results.push({ workload: 'PlaceOrder', checked: gateways.length, identical: problems.length === 0, problems });
   }
   return results;
+}
+
+/** The products subgraph asked directly must answer what our router answers, or its rps is no limit of the same work. */
+async function verifyDirect(
+  ours: Gateway,
+  direct: Gateway,
+  reads: Record<ReadWorkload, Request[]>,
+  directly: (requests: Request[]) => Request[],
+): Promise<Verification[]> {
+  const results: Verification[] = [];
+  for (const workload of READ_WORKLOADS.filter((w) => options.only.includes(w) && PRODUCTS_ONLY.includes(w))) {
+    const problems: string[] = [];
+    const picks = [0, 1, 2].map((k) => reads[workload][Math.floor((k * reads[workload].length) / 3)]!);
+    for (const request of picks) {
+      const answers = await Promise.all(
+        [
+          [ours, request],
+          [direct, directly([request])[0]!],
+        ].map(async ([gateway, r]) => {
+          const response = await fetch(`${(gateway as Gateway).url}/graphql`, {
+            method: 'POST',
+            headers: (r as Request).headers,
+            body: (r as Request).body,
+          });
+          return (await response.json()) as GraphQLBody;
+        }),
+      );
+      if (answers.some((a) => a.errors || !a.data)) problems.push(`errors: ${JSON.stringify(answers.map((a) => a.errors)).slice(0, 300)}`);
+      const difference = firstDifference(canonical(answers[0]!.data), canonical(answers[1]!.data));
+      if (difference) problems.push(`ours vs products directly: ${difference}`);
+    }
+    results.push({ workload: `${workload} (direct)`, checked: picks.length * 2, identical: problems.length === 0, problems });
+  }
+  return results;
+}
+
+/** Our router's whole-stack CPU per request in an earlier result file, for the report to compare with. */
+function readBaseline(file: string): BenchResults['baseline'] {
+  const resolved = path.resolve(ROOT, file);
+  if (!existsSync(resolved)) return undefined;
+  const earlier = JSON.parse(readFileSync(resolved, 'utf8')) as BenchResults;
+  const cpuMsPerRequest: NonNullable<BenchResults['baseline']>['cpuMsPerRequest'] = {};
+  for (const { workload, measurements } of earlier.workloads) {
+    const ours = measurements.ours;
+    const o = ours?.otherCpuMsPerRequest;
+    if (!ours || !o || workload !== baselineWorkload(workload)) continue;
+    cpuMsPerRequest[workload] = {
+      router: ours.cpuMsPerRequest,
+      users: o.users,
+      products: o.products,
+      orders: o.orders,
+      postgres: o.postgres,
+      total: ours.cpuMsPerRequest + o.users + o.products + o.orders + o.postgres,
+    };
+  }
+  return { file: path.relative(ROOT, resolved), commit: earlier.git.commit, cpuMsPerRequest };
 }
 
 /**

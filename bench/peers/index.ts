@@ -8,6 +8,11 @@ import { fileURLToPath } from 'node:url';
  * and `npm test` must not pay for the bench's peers.
  */
 export const HIVE_GATEWAY_VERSION = '2.15.1';
+/**
+ * Hive's Rust query planner and executor for the gateway above (`--hive-router-runtime`). Its planner is a
+ * native addon shipped prebuilt inside the npm package (linux x64/arm64 gnu, darwin); it declares node >= 20.
+ */
+export const HIVE_ROUTER_RUNTIME_VERSION = '1.4.23';
 
 const BENCH = fileURLToPath(new URL('..', import.meta.url));
 export const PEERS_DIR = `${BENCH}.peers`;
@@ -18,9 +23,14 @@ function installedVersion(name: string): string | undefined {
 }
 
 /** Installs the peers' own dependencies into bench/.peers unless the pinned versions are there already. */
-export function ensurePeersInstalled(): { hiveGateway: string } {
-  if (installedVersion('@graphql-hive/gateway') !== HIVE_GATEWAY_VERSION) {
-    console.log(`Installing @graphql-hive/gateway@${HIVE_GATEWAY_VERSION} into bench/.peers (first run only, about a minute)...`);
+export function ensurePeersInstalled(): { hiveGateway: string; hiveRouterRuntime: string } {
+  if (
+    installedVersion('@graphql-hive/gateway') !== HIVE_GATEWAY_VERSION ||
+    installedVersion('@graphql-hive/router-runtime') !== HIVE_ROUTER_RUNTIME_VERSION
+  ) {
+    console.log(
+      `Installing @graphql-hive/gateway@${HIVE_GATEWAY_VERSION} and @graphql-hive/router-runtime@${HIVE_ROUTER_RUNTIME_VERSION} into bench/.peers (first run only, about a minute)...`,
+    );
     const result = spawnSync(
       'npm',
       [
@@ -32,12 +42,13 @@ export function ensurePeersInstalled(): { hiveGateway: string } {
         '--no-fund',
         '--loglevel=error',
         `@graphql-hive/gateway@${HIVE_GATEWAY_VERSION}`,
+        `@graphql-hive/router-runtime@${HIVE_ROUTER_RUNTIME_VERSION}`,
       ],
       { stdio: 'inherit' },
     );
     if (result.status !== 0) throw new Error(`npm install of the bench peers failed (exit ${result.status})`);
   }
-  return { hiveGateway: installedVersion('@graphql-hive/gateway')! };
+  return { hiveGateway: installedVersion('@graphql-hive/gateway')!, hiveRouterRuntime: installedVersion('@graphql-hive/router-runtime')! };
 }
 
 /** A peer gateway (bench/peers/<name>.ts) as a process of its own, like our router. */
@@ -46,7 +57,7 @@ export class PeerProcess {
   output = '';
 
   constructor(
-    readonly name: 'apollo' | 'hive',
+    readonly name: 'apollo' | 'hive' | 'hiveRust',
     readonly port: number,
     private readonly env: NodeJS.ProcessEnv,
   ) {}
@@ -58,9 +69,11 @@ export class PeerProcess {
   /** Starts the peer and resolves once it answers `{ __typename }`. */
   async start(timeoutMs = 120_000): Promise<void> {
     // As scripts/stack.ts starts our services: tsx's ESM hooks only, so that no gateway pays its require() hook.
-    const child = spawn(process.execPath, ['--import', 'tsx/esm', `${BENCH}peers/${this.name}.ts`], {
+    // hiveRust is the Hive peer with its Rust planner switched on.
+    const script = this.name === 'hiveRust' ? 'hive' : this.name;
+    const child = spawn(process.execPath, ['--import', 'tsx/esm', `${BENCH}peers/${script}.ts`], {
       cwd: BENCH,
-      env: { ...process.env, ...this.env, PORT: String(this.port) },
+      env: { ...process.env, ...this.env, PORT: String(this.port), ...(this.name === 'hiveRust' && { HIVE_ROUTER_RUNTIME: '1' }) },
       // The IPC channel lets the peer notice when the bench dies and stop too.
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

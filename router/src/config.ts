@@ -26,6 +26,25 @@ export const routerSettings = serviceSettings
     SUBGRAPH_TIMEOUT_MS: setting.integer(5_000, { min: 1 }),
     /** How long queries are retried while a subgraph that said it was shutting down cannot be reached (a redeploy). */
     SUBGRAPH_RETRY_BUDGET_MS: setting.integer(10_000, { min: 0 }),
+    /** In-flight deduplication of identical subgraph queries (router/src/dedupe.ts); false turns it off everywhere. */
+    DEDUPE_SUBGRAPHS: setting.boolean(true),
+    /** Subgraphs whose queries are never deduplicated, comma-separated (for example products). */
+    DEDUPE_DISABLED_SUBGRAPHS: setting
+      .list()
+      .refine(
+        (names) => names.every((name) => (SUBGRAPH_NAMES as readonly string[]).includes(name)),
+        `must name subgraphs, comma-separated: ${SUBGRAPH_NAMES.join(', ')}`,
+      ),
+    /** Inbound deduplication: identical client queries in flight at once share one execution. */
+    DEDUPE_OPERATIONS: setting.boolean(false),
+    /** NATS, for the products events that keep the entity cache current; without it the cache is off. */
+    NATS_URL: setting.url(['nats', 'tls']),
+    /** Product fields cached by entity key (router/src/entity-cache.ts), when NATS_URL is set. */
+    ENTITY_CACHE: setting.boolean(true),
+    /** How long a cached product entity is kept at most, should an event be lost. */
+    ENTITY_CACHE_TTL_MS: setting.integer(60_000, { min: 1 }),
+    /** Products kept at most; the least recently read go first. */
+    ENTITY_CACHE_MAX_PRODUCTS: setting.integer(10_000, { min: 1 }),
     /**
      * How long a subgraph may refuse connections, without having said it was shutting down, before its circuit
      * breaker opens and requests for it fail at once. Keep it well below SUBGRAPH_TIMEOUT_MS.

@@ -1,5 +1,6 @@
 import { ApolloGateway, type SupergraphManager } from '@apollo/gateway';
 import { installCompiledResultShaping } from './patches/gateway-result-shaping.js';
+import type { EntityCache } from './entity-cache.js';
 import { SubgraphDataSource } from './patches/subgraph-data-source.js';
 import { postJson } from './subgraph-http.js';
 import { settings } from './config.js';
@@ -30,10 +31,23 @@ export function subgraphsOf(supergraphSdl: string): { name: string; url: string 
  * The router's gateway over a supergraph (the watched file, or SDL). `post` is the HTTP exchange with a
  * subgraph; router/test/result-shaping.test.ts answers it in memory to run this gateway against a stock one.
  */
-export function createGateway(supergraph: SupergraphManager | string, post: typeof postJson = postJson): ApolloGateway {
+export function createGateway(
+  supergraph: SupergraphManager | string,
+  post: typeof postJson = postJson,
+  { entityCache }: { entityCache?: EntityCache } = {},
+): ApolloGateway {
   installCompiledResultShaping();
   return new ApolloGateway({
     supergraphSdl: supergraph,
-    buildService: ({ name, url }) => new SubgraphDataSource(name, subgraphUrl(name, url), post),
+    buildService: ({ name, url }) =>
+      new SubgraphDataSource(
+        name,
+        subgraphUrl(name, url),
+        post,
+        undefined,
+        undefined,
+        undefined,
+        name === 'products' ? entityCache : undefined,
+      ),
   });
 }

@@ -1,9 +1,12 @@
 import { createGraphQLService, createLogger, isProduction, SANDBOX_ORIGIN } from '@shop/service';
 import { settings } from './config.js';
 import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
+import { operationDedupePlugin } from './dedupe.js';
+import { EntityCache } from './entity-cache.js';
 import { explorerLandingPage, serveExplorerAssets } from './explorer.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
 import { manifestFor, persistedQueriesHook, subscribePayloadResolver } from './persisted-queries.js';
+import { contractOperationsPath, warmPlansOnLoad } from './plan-warmup.js';
 import { createSubscriptions } from './subscriptions/index.js';
 import { SupergraphFile } from './supergraph-file.js';
 import { trustProxySetting } from './trust-proxy.js';
@@ -27,7 +30,18 @@ async function subgraphAnswers(url: string, routerSecret: string | undefined): P
 export async function buildServer() {
   const logger = createLogger('router');
   const supergraph = new SupergraphFile(supergraphPath(), logger);
-  const gateway = createGateway(supergraph);
+  // Product entities cached at the router, kept current by the products events (only with NATS_URL).
+  const entityCache =
+    settings().ENTITY_CACHE && settings().NATS_URL
+      ? new EntityCache({ maxProducts: settings().ENTITY_CACHE_MAX_PRODUCTS, ttlMs: settings().ENTITY_CACHE_TTL_MS })
+      : undefined;
+  // Loaded only when used: the NATS client is no part of a start without it.
+  const events = entityCache
+    ? await (await import('./entity-cache-events.js')).followProductChanges(settings().NATS_URL!, entityCache, logger)
+    : undefined;
+  const gateway = createGateway(supergraph, undefined, { entityCache });
+  // The contract's query plans are built whenever a supergraph loads, before the first client needs them.
+  warmPlansOnLoad(gateway, contractOperationsPath(), logger);
   const corsOrigins = [SANDBOX_ORIGIN, ...settings().CORS_ORIGINS];
   // Operation limits, all enforced here before any subgraph is called (docs/security.md).
   const limits = operationLimits();
@@ -60,7 +74,7 @@ export async function buildServer() {
     trustProxy,
     parseOptions: { maxTokens: limits.tokens },
     validationRules: limitRules(limits),
-    plugins: [costLimitPlugin<RouterContext>(limits)],
+    plugins: [costLimitPlugin<RouterContext>(limits), ...(settings().DEDUPE_OPERATIONS ? [operationDedupePlugin<RouterContext>()] : [])],
     graphqlPreHandler: [persistedQueriesHook(manifest, persistedQueries), subscriptions.preHandler],
     // In safelist mode no hash is ever registered: APQ is off, and an unknown id is refused before Apollo.
     ...(persistedQueries === 'safelist' && { persistedQueries: false as const }),
@@ -73,8 +87,9 @@ export async function buildServer() {
       );
       return { supergraph: true, ...Object.fromEntries(checks) };
     },
+    onClose: async () => events?.close(),
   });
   subscriptions.attach(service.app);
   if (introspection) await serveExplorerAssets(service.app);
-  return Object.assign(service, { subscriptions });
+  return Object.assign(service, { subscriptions, entityCache });
 }

@@ -43,6 +43,18 @@ export const metrics = {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   }),
+  routerSharedFetches: new Counter({
+    name: 'router_subgraph_fetches_shared_total',
+    help: 'Subgraph fetches the router answered with an identical fetch already in flight, by subgraph',
+    labelNames: ['subgraph'],
+    registers: [registry],
+  }),
+  routerEntityCacheLookups: new Counter({
+    name: 'router_entity_cache_lookups_total',
+    help: 'Product entities the router looked up in its entity cache, by result (hit or miss)',
+    labelNames: ['result'],
+    registers: [registry],
+  }),
   subgraphBreakerOpen: new Gauge({
     name: 'router_subgraph_breaker_open',
     help: "Whether the router's circuit breaker for a subgraph is open (1): it refused connections past the window",

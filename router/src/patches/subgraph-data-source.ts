@@ -7,6 +7,8 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import type { GatewayGraphQLRequest, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { assertPatchedVersion, metrics } from '@shop/service';
 import { settings } from '../config.js';
+import { dedupeEnabled, fetchKey, inFlightFetches, isMutationDocument } from '../dedupe.js';
+import type { EntityCache } from '../entity-cache.js';
 import { dedupeRepresentations, expandEntities } from '../entity-dedupe.js';
 import type { RouterContext } from '../gateway.js';
 import { subgraphTimeoutMs, unavailable } from '../subgraph-failures.js';
@@ -29,26 +31,30 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     private readonly post: typeof postJson,
     private readonly timeoutMs = subgraphTimeoutMs(),
     private readonly routerSecret = settings().ROUTER_SECRET,
+    private readonly dedupe = dedupeEnabled(serviceName, settings()),
+    /** Product entities cached by key (products only; entity-cache.ts). */
+    private readonly entityCache?: EntityCache,
   ) {
     super({ url });
   }
 
   /**
    * Replaces the gateway's fetch: node's http client with keep-alive sockets (subgraph-http.ts), each distinct
-   * entity representation sent once (entity-dedupe.ts), and queries, never mutations, retried while the
-   * subgraph cannot be reached, as during its redeploy, but not through an outage: the subgraph's circuit
-   * breaker (circuit-breaker.ts) ends the retries, and then fails requests at once until a probe gets through.
+   * entity representation sent once (entity-dedupe.ts), product entities answered from the entity cache where
+   * it can (entity-cache.ts), identical queries in flight at once sent once (dedupe.ts), and queries, never
+   * mutations, retried while the subgraph cannot be reached, as during its redeploy, but not through an
+   * outage: the subgraph's circuit breaker (circuit-breaker.ts) ends the retries, and then fails requests at
+   * once until a probe gets through.
    */
   override async sendRequest(request: GatewayGraphQLRequest, _context: RouterContext): Promise<GatewayGraphQLResponse> {
     const { http: target, ...payload } = request;
     if (!target) throw new Error('subgraph requests are HTTP requests');
     const representations = payload.variables?.representations;
     const deduped = Array.isArray(representations) ? dedupeRepresentations(representations) : null;
-    const body = JSON.stringify(deduped ? { ...payload, variables: { ...payload.variables, representations: deduped.unique } } : payload);
     const headers = Object.fromEntries(target.headers);
-    const isMutation = /^\s*mutation\b/.test(payload.query ?? '');
+    const isMutation = isMutationDocument(payload.query);
     const breaker = breakerFor(this.serviceName);
-    const send = async () => {
+    const send = async (body: string) => {
       // Throws at once, sending nothing, while the breaker is open (not a connection failure: never retried).
       const admission = breaker.admit();
       let answer: SubgraphAnswer;
@@ -66,11 +72,36 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       breaker.answered(admission, answer.closing === true);
       return answer;
     };
-    const answer = await withRetries(send, !isMutation, undefined, (delay) => breaker.retryDelay(delay));
-    if (answer.status < 200 || answer.status >= 300 || !answer.contentType.includes('json')) {
-      throw new Error(`${this.serviceName} answered HTTP ${answer.status} (${answer.contentType})`);
-    }
-    const response = JSON.parse(answer.body) as GatewayGraphQLResponse;
+    // One fetch, with the given entity representations in place of the request's (the entity cache's misses).
+    const fetchWith = async (entities?: unknown[]): Promise<GatewayGraphQLResponse> => {
+      const body = JSON.stringify(entities ? { ...payload, variables: { ...payload.variables, representations: entities } } : payload);
+      const fetchAnswer = () =>
+        withRetries(
+          () => send(body),
+          !isMutation,
+          undefined,
+          (delay) => breaker.retryDelay(delay),
+        );
+      const answer = isMutation
+        ? await fetchAnswer().finally(() => {
+            inFlightFetches.forgetInFlight();
+            // A product changed through this router shows in its next read, before the change's event arrives.
+            this.entityCache?.clear();
+          })
+        : this.dedupe
+          ? await inFlightFetches.run(fetchKey(this.serviceName, headers.authorization, body), fetchAnswer, () =>
+              metrics.routerSharedFetches.inc({ subgraph: this.serviceName }),
+            )
+          : await fetchAnswer();
+      if (answer.status < 200 || answer.status >= 300 || !answer.contentType.includes('json')) {
+        throw new Error(`${this.serviceName} answered HTTP ${answer.status} (${answer.contentType})`);
+      }
+      return JSON.parse(answer.body) as GatewayGraphQLResponse;
+    };
+    if (!Array.isArray(representations)) return fetchWith();
+    const unique = deduped ? deduped.unique : representations;
+    const response =
+      this.entityCache && !isMutation ? await this.entityCache.entities(payload.query ?? '', unique, fetchWith) : await fetchWith(unique);
     return deduped ? expandEntities(response, deduped) : response;
   }
 

@@ -1,0 +1,108 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePorts, startStack, sumMetric, type ServiceName, type ServiceProcess } from '../scripts/stack.js';
+import { contractOperation, post } from './client.js';
+import { TEST_ADMIN } from './fixtures.js';
+import { freshStorage } from './storage.js';
+import { natsAnswers, TEST_NATS_URL } from './stream.js';
+
+/**
+ * The router's entity cache of product fields (router/src/entity-cache.ts) on a stack of its own with NATS: an
+ * order history read twice asks products once, and a product changed behind the router's back (at products
+ * directly) shows in the next history within a second, through the products event that drops the cached entry.
+ */
+
+const ROUTER_SECRET = 'entity-cache-router-secret';
+let stack: Record<ServiceName, ServiceProcess>;
+let routerUrl: string;
+let admin: string;
+let cleanup: (() => Promise<void>) | undefined;
+
+const send = (name: string, variables: Record<string, unknown>, token?: string) =>
+  post({ query: contractOperation(name), operationName: name, variables }, token, routerUrl);
+const productFetches = async () => sumMetric(await (await fetch(`${stack.products.opsUrl}/metrics`)).text(), 'graphql_requests_total');
+
+beforeAll(async () => {
+  if (!(await natsAnswers())) throw new Error(`NATS does not answer at ${TEST_NATS_URL}: start nats-server -js (see .ci/run)`);
+  const storage = await freshStorage('entity-cache');
+  const env = {
+    ...storage.env,
+    LOG_LEVEL: 'warn',
+    NATS_URL: TEST_NATS_URL,
+    ROUTER_SECRET,
+    ADMIN_EMAIL: TEST_ADMIN.email,
+    ADMIN_PASSWORD: TEST_ADMIN.password,
+    RATE_LIMIT_REGISTER_PER_IP: '100000',
+  };
+  stack = await startStack(env, await freePorts());
+  routerUrl = `${stack.router.url}/graphql`;
+  admin = (await send('Login', { input: TEST_ADMIN })).data.login.token;
+  cleanup = async () => {
+    await Promise.all(Object.values(stack).map((service) => service.stop('SIGTERM')));
+    await storage.remove();
+  };
+}, 240_000);
+
+afterAll(async () => {
+  await cleanup?.();
+});
+
+describe('entity cache at the router', () => {
+  it('reads a product once for repeated order histories, and shows a change within a second', async () => {
+    const input = {
+      sku: `EC-${randomUUID()}`,
+      name: 'Cached item',
+      description: '',
+      category: 'cache',
+      price: { amount: 500, currency: 'USD' },
+      stock: 100,
+    };
+    const productId = (await send('CreateProduct', { input }, admin)).data.createProduct.product.id as string;
+    const customer = (
+      await send('Register', { input: { email: `cache-${randomUUID()}@test.shop`, password: 'long enough', name: 'Cache' } })
+    ).data.register as { token: string };
+    const placed = await send(
+      'PlaceOrder',
+      { input: { items: [{ productId, quantity: 1 }], idempotencyKey: randomUUID() } },
+      customer.token,
+    );
+    expect(placed.errors).toBeUndefined();
+    const history = async () => {
+      const response = await send('OrderHistory', { first: 20 }, customer.token);
+      expect(response.errors).toBeUndefined();
+      return response.data.me.orders.edges[0].node.items[0].product as { id: string; name: string };
+    };
+
+    // The placed order's stock change drops the entry too, and the cache starts when the router reaches NATS:
+    // read until a history costs products no request.
+    let cached = false;
+    for (let i = 0; i < 50 && !cached; i++) {
+      const fetches = await productFetches();
+      await history();
+      cached = (await productFetches()) === fetches;
+      if (!cached) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(cached).toBe(true);
+    const settled = await productFetches();
+    for (let i = 0; i < 5; i++) expect((await history()).name).toBe('Cached item');
+    expect(await productFetches()).toBe(settled);
+
+    // Sent to products directly, not through the router: only the products event can tell the router.
+    const changed = await post(
+      {
+        query: contractOperation('UpdateProduct'),
+        operationName: 'UpdateProduct',
+        variables: { id: productId, input: { name: 'Renamed item' } },
+      },
+      admin,
+      `${stack.products.url}/graphql`,
+      { 'x-router-secret': ROUTER_SECRET },
+    );
+    expect(changed.errors).toBeUndefined();
+    const started = Date.now();
+    let name = (await history()).name;
+    while (name !== 'Renamed item' && Date.now() - started < 1_000) name = (await history()).name;
+    expect(name).toBe('Renamed item');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+});
