@@ -12,7 +12,9 @@ export async function freshStorage(label: string): Promise<{ env: Record<string,
   const dataDir = await mkdtemp(path.join(tmpdir(), `shop-${label}-`));
   const env: Record<string, string> = { DATA_DIR: dataDir };
   const serverUrl = process.env.TEST_POSTGRES_URL;
-  const databases = SUBGRAPH_NAMES.map((name) => ({ name, database: `shop_${label}_${name}_${Date.now().toString(36)}_${process.pid}` }));
+  // A plain identifier, whatever the label: the statements below cannot take a bound parameter for it.
+  const prefix = `shop_${label.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const databases = SUBGRAPH_NAMES.map((name) => ({ name, database: `${prefix}_${name}_${Date.now().toString(36)}_${process.pid}` }));
   if (serverUrl) {
     const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
     for (const { name, database } of databases) {
