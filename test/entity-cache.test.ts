@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePorts, startStack, sumMetric, type ServiceName, type ServiceProcess } from '../scripts/stack.js';
+import { sumMetric, type ServiceName, type ServiceProcess } from '../scripts/stack.js';
 import { contractOperation, post } from './client.js';
-import { TEST_ADMIN } from './fixtures.js';
-import { freshStorage } from './storage.js';
+import { startOwnStack } from './own-stack.js';
 import { natsAnswers, TEST_NATS_URL } from './stream.js';
 
 /**
@@ -24,23 +23,9 @@ const productFetches = async () => sumMetric(await (await fetch(`${stack.product
 
 beforeAll(async () => {
   if (!(await natsAnswers())) throw new Error(`NATS does not answer at ${TEST_NATS_URL}: start nats-server -js (see .ci/run)`);
-  const storage = await freshStorage('entity-cache');
-  const env = {
-    ...storage.env,
-    LOG_LEVEL: 'warn',
-    NATS_URL: TEST_NATS_URL,
-    ROUTER_SECRET,
-    ADMIN_EMAIL: TEST_ADMIN.email,
-    ADMIN_PASSWORD: TEST_ADMIN.password,
-    RATE_LIMIT_REGISTER_PER_IP: '100000',
-  };
-  stack = await startStack(env, await freePorts());
-  routerUrl = `${stack.router.url}/graphql`;
-  admin = (await send('Login', { input: TEST_ADMIN })).data.login.token;
-  cleanup = async () => {
-    await Promise.all(Object.values(stack).map((service) => service.stop('SIGTERM')));
-    await storage.remove();
-  };
+  const own = await startOwnStack('entity-cache', { NATS_URL: TEST_NATS_URL, ROUTER_SECRET });
+  ({ stack, routerUrl, admin } = own);
+  cleanup = own.stop;
 }, 240_000);
 
 afterAll(async () => {

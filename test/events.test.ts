@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { createClient, type FormattedExecutionResult } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { freePort, freePorts, ServiceProcess, startStack, sumMetric, type ServiceName } from '../scripts/stack.js';
+import { freePort, ServiceProcess, sumMetric, type ServiceName } from '../scripts/stack.js';
 import { contractOperation, eventually, post } from './client.js';
 import { ordersOf } from './conservation.js';
-import { TEST_ADMIN } from './fixtures.js';
-import { freshStorage } from './storage.js';
+import { startOwnStack } from './own-stack.js';
 import { natsAnswers, percentile, StreamReader, TEST_NATS_URL, type StreamEvent } from './stream.js';
 
 /**
@@ -61,28 +60,16 @@ const CANCEL = `mutation($id: ID!) { cancelOrder(id: $id) { order { id status } 
 beforeAll(async () => {
   if (!(await natsAnswers())) throw new Error(`NATS does not answer at ${TEST_NATS_URL}: start nats-server -js (see .ci/run)`);
   reader = await StreamReader.open();
-  const storage = await freshStorage('events');
-  env = {
-    ...storage.env,
-    LOG_LEVEL: 'warn',
+  const own = await startOwnStack('events', {
     NATS_URL: TEST_NATS_URL,
     ROUTER_SECRET,
-    ADMIN_EMAIL: TEST_ADMIN.email,
-    ADMIN_PASSWORD: TEST_ADMIN.password,
     RECOVERY_INTERVAL_MS: '250',
     RESERVATION_TIMEOUT_MS: '1500',
     PAYMENT_TIMEOUT_MS: '1000',
     ORDER_HOLD_MINUTES: '0.1',
-    RATE_LIMIT_REGISTER_PER_IP: '100000',
-  };
-  const ports = await freePorts();
-  stack = await startStack(env, ports);
-  routerUrl = `${stack.router.url}/graphql`;
-  admin = (await send('Login', { input: TEST_ADMIN })).data.login.token;
-  cleanup = async () => {
-    await Promise.all(Object.values(stack).map((service) => service.stop('SIGTERM')));
-    await storage.remove();
-  };
+  });
+  ({ stack, env, routerUrl, admin } = own);
+  cleanup = own.stop;
 }, 240_000);
 
 afterAll(async () => {

@@ -143,7 +143,7 @@ describe('metrics', () => {
     const [timedBefore, countedBefore] = await read();
     await run('Catalogue', { first: 3 });
     const [timedAfter, countedAfter] = await read();
-    // Every statement drizzle counts is also timed (and readiness probes are neither).
+    // Every statement drizzle counts for a request is also timed (readiness probes and background work are neither).
     expect(timedAfter! - timedBefore!).toBeGreaterThan(0);
     expect(timedAfter! - timedBefore!).toBe(countedAfter! - countedBefore!);
 

@@ -4,10 +4,9 @@ import { parse, print, type OperationDefinitionNode } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { freePort, freePorts, ServiceProcess, startStack, type ServiceName } from '../scripts/stack.js';
+import { freePort, ServiceProcess, type ServiceName } from '../scripts/stack.js';
 import { contractOperation, eventually, post } from './client.js';
-import { TEST_ADMIN } from './fixtures.js';
-import { freshStorage } from './storage.js';
+import { startOwnStack } from './own-stack.js';
 import { natsAnswers, TEST_NATS_URL } from './stream.js';
 
 /**
@@ -89,24 +88,19 @@ function watch(client: Client, query: string, variables: Record<string, unknown>
 beforeAll(async () => {
   if (driver !== 'postgres') return;
   if (!(await natsAnswers())) throw new Error(`NATS does not answer at ${TEST_NATS_URL}: start nats-server -js (see .ci/run)`);
-  const storage = await freshStorage('replicas');
-  const env = {
-    ...storage.env,
-    LOG_LEVEL: 'warn',
+  const own = await startOwnStack('replicas', {
     NATS_URL: TEST_NATS_URL,
     ROUTER_SECRET,
-    ADMIN_EMAIL: TEST_ADMIN.email,
-    ADMIN_PASSWORD: TEST_ADMIN.password,
     SEED_DEMO: 'false',
     NODE_ENV: 'test',
     RECOVERY_INTERVAL_MS: '250',
-    RATE_LIMIT_REGISTER_PER_IP: '100000',
     RATE_LIMIT_LOGIN_PER_IP: '100000',
-  };
-  stack = await startStack(env, await freePorts());
+  });
+  const { env } = own;
+  stack = own.stack;
   cleanup = async () => {
-    await Promise.all([...extra, ...Object.values(stack)].map((service) => service.stop('SIGTERM')));
-    await storage.remove();
+    await Promise.all(extra.map((service) => service.stop('SIGTERM')));
+    await own.stop();
   };
   const urls = Object.fromEntries(
     (['users', 'products', 'orders'] as const).map((name) => [`${name.toUpperCase()}_URL`, `${stack[name].url}/graphql`]),
@@ -128,7 +122,7 @@ beforeAll(async () => {
   await router2.start();
   routerA = `${stack.router.url}/graphql`;
   routerB = `${router2.url}/graphql`;
-  admin = (await send(routerA, 'Login', { input: TEST_ADMIN })).data.login.token;
+  admin = own.admin;
 }, 300_000);
 
 afterAll(async () => {

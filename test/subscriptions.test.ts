@@ -6,10 +6,8 @@ import { parse, print, type OperationDefinitionNode } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { freePorts, startStack, type ServiceName, type ServiceProcess } from '../scripts/stack.js';
 import { contractOperation, eventually, post } from './client.js';
-import { TEST_ADMIN } from './fixtures.js';
-import { freshStorage } from './storage.js';
+import { startOwnStack } from './own-stack.js';
 
 /**
  * The realtime contract (../shared/contract/realtime.graphql, copied to schema/operations/realtime.graphql) through
@@ -26,7 +24,6 @@ const REALTIME = new Map(
 const ORDER_UPDATES = REALTIME.get('OrderUpdates')!;
 const STOCK_UPDATES = REALTIME.get('StockUpdates')!;
 
-let stack: Record<ServiceName, ServiceProcess>;
 let routerUrl: string;
 let wsUrl: string;
 let admin: string;
@@ -74,29 +71,18 @@ function watch(client: Client, query: string, variables: Record<string, unknown>
 const codes = (result: { errors?: { extensions?: { code?: string } }[] }) => result.errors?.map((error) => error.extensions?.code);
 
 beforeAll(async () => {
-  const storage = await freshStorage('realtime');
-  const env = {
-    ...storage.env,
-    LOG_LEVEL: 'warn',
+  const own = await startOwnStack('realtime', {
     ROUTER_SECRET: 'realtime-stack-router-secret',
-    ADMIN_EMAIL: TEST_ADMIN.email,
-    ADMIN_PASSWORD: TEST_ADMIN.password,
     SEED_DEMO: 'false',
     NODE_ENV: 'test',
     // Unpaid orders expire within seconds: the cancel by expiry arrives as an event.
     ORDER_HOLD_MINUTES: '0.05',
     RECOVERY_INTERVAL_MS: '250',
-    RATE_LIMIT_REGISTER_PER_IP: '100000',
     RATE_LIMIT_LOGIN_PER_IP: '100000',
-  };
-  stack = await startStack(env, await freePorts());
-  routerUrl = `${stack.router.url}/graphql`;
+  });
+  ({ routerUrl, admin } = own);
   wsUrl = routerUrl.replace(/^http/, 'ws');
-  admin = (await send('Login', { input: TEST_ADMIN })).data.login.token;
-  cleanup = async () => {
-    await Promise.all(Object.values(stack).map((service) => service.stop('SIGTERM')));
-    await storage.remove();
-  };
+  cleanup = own.stop;
 }, 240_000);
 
 afterAll(async () => {

@@ -50,13 +50,16 @@ export class DatabaseProbe {
   /** A statement is handed to the driver; call what this returns when it settles. */
   statement(text: string, inTransaction: boolean): StatementEnd {
     const started = performance.now();
+    // Durations are the latency clients see; background work (the outbox relay, recovery) holds connections
+    // all the same, but is not timed.
+    const timed = !background.getStore();
     if (!inTransaction) this.hold(1);
     const endSpan = this.spans?.(text);
     let ended = false;
     return (error) => {
       if (ended) return;
       ended = true;
-      this.duration.observe((performance.now() - started) / 1000);
+      if (timed) this.duration.observe((performance.now() - started) / 1000);
       if (!inTransaction) this.hold(-1);
       endSpan?.(error);
     };

@@ -1,5 +1,15 @@
 import { clientError } from '@shop/service';
-import { SERVICE_ROLE, boundedText, decodeCursor, encodeCursor, isUuid, pageSize, requireRole, toConnection } from '@shop/subgraph';
+import {
+  SERVICE_ROLE,
+  boundedText,
+  decodeCursor,
+  encodeCursor,
+  isUuid,
+  pageSize,
+  requireRole,
+  runInBackground,
+  toConnection,
+} from '@shop/subgraph';
 import { countProducts, findProductBySku, listProducts, sortKey, type ProductSort } from '../db/products-repository.js';
 import { listHeldReservations } from '../db/reservations-repository.js';
 import type { ProductRow } from '../db/schema.js';
@@ -33,6 +43,8 @@ export const Query: QueryResolvers = {
     if (!Number.isInteger(first) || first < 1 || first > 500)
       throw clientError('BAD_USER_INPUT', 'first must be 1 to 500', { field: 'first' });
     if (after != null && !isUuid(after)) throw clientError('BAD_USER_INPUT', 'after must be an order id', { field: 'after' });
-    return listHeldReservations(db, after ?? null, first);
+    // Only orders' recovery sweep asks this, on its own schedule: its statements are background work, not a
+    // client's request's.
+    return runInBackground(() => listHeldReservations(db, after ?? null, first));
   },
 };
