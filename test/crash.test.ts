@@ -74,21 +74,27 @@ describe.each(['orders', 'products'] as const)('killing the %s subgraph in a che
     const products = await Promise.all([0, 1, 2].map(() => newProduct(admin, 300)));
     const buyers = await Promise.all(Array.from({ length: 20 }, () => register()));
 
-    // 100 checkouts at once; the victim dies with SIGKILL once the first ten have been acknowledged.
+    // 100 checkouts, started 40 ms apart so that many overlap and the rush outlasts the crash (all at once, the
+    // products side of every checkout could be done before the tenth answer arrives); the victim dies with
+    // SIGKILL once the first ten have been acknowledged.
     let acknowledgedSoFar = 0;
     let underWay!: () => void;
     const tenAcknowledged = new Promise<void>((resolve) => (underWay = resolve));
     const rush: Promise<GraphQLResponse>[] = [];
-    for (let i = 0; i < 100; i += 1) {
-      const items = [
-        { productId: products[i % 3]!, quantity: 1 + (i % 4) },
-        ...(i % 5 === 0 ? [{ productId: products[(i + 1) % 3]!, quantity: 2 }] : []),
-      ];
-      const checkout = send('PlaceOrder', { input: { items, idempotencyKey: randomUUID() } }, buyers[i % buyers.length]);
-      rush.push(checkout.then((response) => (response.data?.placeOrder && ++acknowledgedSoFar === 10 && underWay(), response)));
-    }
+    const sending = (async () => {
+      for (let i = 0; i < 100; i += 1) {
+        const items = [
+          { productId: products[i % 3]!, quantity: 1 + (i % 4) },
+          ...(i % 5 === 0 ? [{ productId: products[(i + 1) % 3]!, quantity: 2 }] : []),
+        ];
+        const checkout = send('PlaceOrder', { input: { items, idempotencyKey: randomUUID() } }, buyers[i % buyers.length]);
+        rush.push(checkout.then((response) => (response.data?.placeOrder && ++acknowledgedSoFar === 10 && underWay(), response)));
+        await new Promise((resolve) => setTimeout(resolve, 40));
+      }
+    })();
     await tenAcknowledged;
     await stack[victim].stop('SIGKILL');
+    await sending;
     const responses = await Promise.all(rush);
     const acknowledged = responses
       .filter((response) => response.data?.placeOrder)
