@@ -126,13 +126,30 @@ export class OutboxRelay {
   async publishBatch(): Promise<number> {
     const { table } = this;
     return this.db.transaction(async (tx) => {
-      const rows = await tx
+      let rows = await tx
         .select()
         .from(table)
         .where(and(isNull(table.publishedAt), sql`pg_try_advisory_xact_lock(${SUBJECT_LOCKS}, hashtext(${table.subject}))`))
         .orderBy(asc(table.seq))
         .limit(this.batchSize)
         .for('update', { skipLocked: true });
+      // The lock is tried row by row: a subject whose lock another pass released mid-scan can be claimed from a
+      // later row, after skipping earlier ones that pass had not claimed. Such a subject waits for the next pass.
+      const firstClaimed = new Map<string, number>();
+      for (const row of rows) if (!firstClaimed.has(row.subject)) firstClaimed.set(row.subject, row.seq);
+      const oldest =
+        firstClaimed.size === 0
+          ? []
+          : await tx
+              .select({ subject: table.subject, seq: sql<string>`min(${table.seq})` })
+              .from(table)
+              .where(and(isNull(table.publishedAt), inArray(table.subject, [...firstClaimed.keys()])))
+              .groupBy(table.subject);
+      const behind = new Set(oldest.filter((o) => Number(o.seq) < firstClaimed.get(o.subject)!).map((o) => o.subject));
+      if (behind.size > 0) {
+        rows = rows.filter((row) => !behind.has(row.subject));
+        if (rows.length === 0) this.again = true;
+      }
       if (rows.length === 0) return 0;
       await this.options.publish(rows.map((row) => cloudEvent(row, this.options.source)));
       await tx
