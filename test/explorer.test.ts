@@ -6,6 +6,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { buildExplorer } from '../scripts/build-explorer.js';
 import { freePort, ServiceProcess } from '../scripts/stack.js';
+import { CHROMIUM_ARGS } from './browser.js';
 
 /**
  * The router's explorer in Debian's Chromium with no internet: every request to a host other than the router's is
@@ -13,15 +14,6 @@ import { freePort, ServiceProcess } from '../scripts/stack.js';
  * must run a query and show the schema's docs, with no script error and no request leaving the machine.
  */
 const SCREENSHOTS = fileURLToPath(new URL('../test-results/explorer/', import.meta.url));
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const LOCAL_HOSTS = new Set(['127.0.0.1', 'localhost']);
 
 describe('the explorer, offline', () => {

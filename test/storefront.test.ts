@@ -14,6 +14,7 @@ import { DEMO_CUSTOMER } from '../subgraphs/users/src/seed.js';
 import { post } from './client.js';
 import { TEST_ADMIN } from './fixtures.js';
 import { freshStorage } from './storage.js';
+import { CHROMIUM_ARGS } from './browser.js';
 
 /**
  * The shop in Debian's Chromium: a stack of its own with the demo catalogue and customer, the storefront built and
@@ -22,16 +23,6 @@ import { freshStorage } from './storage.js';
  */
 const ROOT = new URL('..', import.meta.url);
 const SCREENSHOTS = fileURLToPath(new URL('test-results/storefront/', ROOT));
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  // Without these Chromium keeps calling Google's services, which this network does not reach.
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 let routerUrl: string;
 const MANIFEST_IDS = new Map<string, string>(
