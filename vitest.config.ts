@@ -9,11 +9,15 @@ import { configDefaults, defineConfig } from 'vitest/config';
  */
 const graphqlCommonJs = createRequire(import.meta.url).resolve('graphql');
 
+/** Where each package keeps the tests that start services of their own (a subgraph on PGlite, NATS, Redis, npm). */
+const INTEGRATION = '**/test/integration/**/*.test.ts';
+
 /**
- * Two projects: `unit` starts no stack (each test builds what it needs in-process: a subgraph on a temporary
- * PGlite, the router's shaping over a composed schema); `stack` starts the real processes once (three subgraphs
- * and the router, test/global-setup.ts) and its files run one at a time, so that statement counts and crash
- * tests see only their own traffic.
+ * Three projects: `unit` starts nothing and connects to nothing (pure functions, the router's shaping over a
+ * composed schema, in-memory HTTP peers), so it runs in seconds; `integration` starts what each file needs
+ * in-process (a subgraph on a temporary PGlite, a NATS or Redis client, a child npm); `stack` starts the real
+ * processes once (three subgraphs and the router, test/global-setup.ts) and its files run one at a time, so that
+ * statement counts and crash tests see only their own traffic.
  */
 export default defineConfig({
   test: {
@@ -30,6 +34,16 @@ export default defineConfig({
             'storefront/test/**/*.test.ts',
             'test/unit/**/*.test.ts',
           ],
+          exclude: [...configDefaults.exclude, INTEGRATION],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        resolve: { alias: [{ find: /^graphql$/, replacement: graphqlCommonJs }] },
+        test: {
+          name: 'integration',
+          include: [INTEGRATION],
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -38,7 +52,7 @@ export default defineConfig({
         test: {
           name: 'stack',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/unit/**'],
+          exclude: [...configDefaults.exclude, 'test/unit/**', 'test/integration/**'],
           globalSetup: ['test/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 60_000,

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { checkSchema, type CheckResult, type SubgraphName } from '../check-schema.js';
-import { subgraphSdlFile } from '../subgraphs.js';
+import { checkSchema, type CheckResult, type SubgraphName } from '../../check-schema.js';
+import { subgraphSdlFile } from '../../subgraphs.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
 const workingTree = (name: SubgraphName) => readFileSync(subgraphSdlFile(name), 'utf8');
 
 /** The working tree's SDL of a subgraph with `from` replaced by `to`; fails if `from` is not there, so no edit is a silent no-op. */
@@ -152,7 +152,7 @@ describe('checkSchema', () => {
   });
 
   it('fails when a contract operation does not validate, even without a schema change', async () => {
-    const contract = `${readFileSync(new URL('../operations/storefront.graphql', import.meta.url), 'utf8')}\nquery Wishlist { me { wishlist { id } } }\n`;
+    const contract = `${readFileSync(new URL('../../operations/storefront.graphql', import.meta.url), 'utf8')}\nquery Wishlist { me { wishlist { id } } }\n`;
     const result = await checkSchema({ contract });
     expect(result.breaking).toEqual([]);
     expect(result.ok).toBe(false);
@@ -197,7 +197,7 @@ describe('checkSchema', () => {
 
 describe('approved breaking changes', () => {
   const nullableCreatedAt = () => ({ users: edited('users', 'createdAt: DateTime!', 'createdAt: DateTime') });
-  const baseline = readFileSync(new URL('../supergraph.graphql', import.meta.url), 'utf8');
+  const baseline = readFileSync(new URL('../../supergraph.graphql', import.meta.url), 'utf8');
 
   it('reports a breaking change recorded in the approvals as approved, with its reason, and passes', async () => {
     const breaking = await checkSchema({ sdl: nullableCreatedAt(), baseline, approvals: [] });

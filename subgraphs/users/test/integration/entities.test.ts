@@ -5,7 +5,7 @@ import { graphqlClient } from '@shop/subgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /** The users subgraph in-process on its own embedded database, asked for `_entities` as the router asks. */
-let server: Awaited<ReturnType<typeof import('../src/server.js').buildServer>>;
+let server: Awaited<ReturnType<typeof import('../../src/server.js').buildServer>>;
 let dataDir: string;
 let graphql: ReturnType<typeof graphqlClient>;
 
@@ -13,7 +13,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'users-entities-'));
   process.env.DATA_DIR = dataDir;
   delete process.env.USERS_DATABASE_URL;
-  const { buildServer } = await import('../src/server.js');
+  const { buildServer } = await import('../../src/server.js');
   server = await buildServer();
   graphql = graphqlClient(server.app);
 }, 60_000);

@@ -7,9 +7,9 @@ import { createLogger, maskUnexpectedErrors, registry } from '@shop/service';
 import { GraphQLError } from 'graphql';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installCompiledResultShaping, uninstallCompiledResultShaping } from '../src/patches/gateway-result-shaping.js';
-import { buildServer } from '../src/server.js';
-import { collect, multipart, payloads, until, wsClient } from './subscriptions/clients.js';
+import { installCompiledResultShaping, uninstallCompiledResultShaping } from '../../src/patches/gateway-result-shaping.js';
+import { buildServer } from '../../src/server.js';
+import { collect, multipart, payloads, until, wsClient } from '../subscriptions/clients.js';
 import {
   ROUTER_ENV,
   ROUTER_SECRET,
@@ -18,7 +18,7 @@ import {
   writeSupergraph,
   type SubgraphLog,
   type TestSubgraph,
-} from './subscriptions/harness.js';
+} from '../subscriptions/harness.js';
 
 // The router's subscriptions against small real subgraphs (Apollo Server + graphql-ws, ./subscriptions/harness.ts):
 // events completed through the rest of the query plan, refusals, limits, keep-alives, subgraph restarts, sharing,
@@ -475,7 +475,7 @@ describe('trusted documents', () => {
 
 describe('trusted documents by id', () => {
   it('with PERSISTED_QUERIES=safelist, a subscribe carrying a manifest id and an empty query runs the manifest text', async () => {
-    const { operations } = JSON.parse(readFileSync(new URL('../../schema/persisted-query-manifest.json', import.meta.url), 'utf8')) as {
+    const { operations } = JSON.parse(readFileSync(new URL('../../../schema/persisted-query-manifest.json', import.meta.url), 'utf8')) as {
       operations: { id: string; name: string }[];
     };
     const sha256Hash = operations.find((operation) => operation.name === 'OrderUpdates')!.id;

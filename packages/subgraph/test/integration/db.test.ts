@@ -11,7 +11,7 @@ import { InMemorySpanExporter, NodeTracerProvider, SimpleSpanProcessor } from '@
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type DatabaseHandle } from '../src/db.js';
+import { openDatabase, type DatabaseHandle } from '../../src/db.js';
 import { metrics } from '@shop/service';
 
 const SERVICE = 'dbprobe';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * The products subgraph in-process, on its own embedded database, asked what the router asks it: `_entities`
  * through fastify's request injection, with no port opened.
  */
-let server: Awaited<ReturnType<typeof import('../src/server.js').buildServer>>;
+let server: Awaited<ReturnType<typeof import('../../src/server.js').buildServer>>;
 let dataDir: string;
 let adminToken: string;
 
@@ -18,7 +18,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'products-entities-'));
   process.env.DATA_DIR = dataDir;
   delete process.env.PRODUCTS_DATABASE_URL;
-  const { buildServer } = await import('../src/server.js');
+  const { buildServer } = await import('../../src/server.js');
   const { signToken } = await import('@shop/subgraph');
   server = await buildServer();
   graphql = graphqlClient(server.app);

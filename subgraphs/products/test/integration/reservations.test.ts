@@ -9,19 +9,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * Reservations on the products subgraph's own embedded database: an order that no Int total can hold, or whose
  * products are priced in more than one currency, is refused inside the reservation's transaction and holds nothing.
  */
-let server: Awaited<ReturnType<typeof import('../src/server.js').buildServer>>;
+let server: Awaited<ReturnType<typeof import('../../src/server.js').buildServer>>;
 let dataDir: string;
-let repository: typeof import('../src/db/reservations-repository.js');
-let schema: typeof import('../src/db/schema.js');
+let repository: typeof import('../../src/db/reservations-repository.js');
+let schema: typeof import('../../src/db/schema.js');
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'products-reservations-'));
   process.env.DATA_DIR = dataDir;
   delete process.env.PRODUCTS_DATABASE_URL;
-  const { buildServer } = await import('../src/server.js');
+  const { buildServer } = await import('../../src/server.js');
   server = await buildServer();
-  repository = await import('../src/db/reservations-repository.js');
-  schema = await import('../src/db/schema.js');
+  repository = await import('../../src/db/reservations-repository.js');
+  schema = await import('../../src/db/schema.js');
 }, 60_000);
 
 afterAll(async () => {

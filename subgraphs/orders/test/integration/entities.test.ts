@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * The orders subgraph in-process on its own embedded database, asked for `_entities` as the router asks.
  * Orders are written straight into its tables here, since placing one needs the products subgraph.
  */
-let server: Awaited<ReturnType<typeof import('../src/server.js').buildServer>>;
+let server: Awaited<ReturnType<typeof import('../../src/server.js').buildServer>>;
 let dataDir: string;
 let sign: (id: string, role: string) => Promise<string>;
 
@@ -20,7 +20,7 @@ beforeAll(async () => {
   process.env.DATA_DIR = dataDir;
   process.env.RECOVERY_INTERVAL_MS = '3600000';
   delete process.env.ORDERS_DATABASE_URL;
-  const { buildServer } = await import('../src/server.js');
+  const { buildServer } = await import('../../src/server.js');
   const { signToken } = await import('@shop/subgraph');
   server = await buildServer();
   graphql = graphqlClient(server.app);
@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 async function paidOrder(buyerId: string, productId: string, quantity: number, unitPrice: number) {
-  const { orders, orderItems } = await import('../src/db/schema.js');
+  const { orders, orderItems } = await import('../../src/db/schema.js');
   const id = randomUUID();
   const db = server.database.db;
   await db.insert(orders).values({

@@ -6,9 +6,9 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendEvents, event, OUTBOX_CHANNEL, type CloudEvent } from '../src/events/event.js';
-import { OutboxRelay } from '../src/events/relay.js';
-import { outboxTable } from '../src/events/table.js';
+import { appendEvents, event, OUTBOX_CHANNEL, type CloudEvent } from '../../src/events/event.js';
+import { OutboxRelay } from '../../src/events/relay.js';
+import { outboxTable } from '../../src/events/table.js';
 
 /**
  * The outbox and its relay on a database of their own: PGlite in memory, or with TEST_POSTGRES_URL a fresh

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AccountGuard, FixedWindowLimiter, MemoryCounters, RedisCounters, type Counters } from '../src/rate-limit.js';
+import { AccountGuard, FixedWindowLimiter, MemoryCounters, RedisCounters, type Counters } from '../../src/rate-limit.js';
 
 /** The Redis the shared counters are tested on: REDIS_URL, else the machine's own (CI starts it, see .ci/run). */
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -7,10 +7,10 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import { connect } from '@nats-io/transport-node';
 import { createLogger } from '@shop/service';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { cacheableSelection, EntityCache } from '../src/entity-cache.js';
-import { followProductChanges } from '../src/entity-cache-events.js';
-import { createGateway, type RouterContext } from '../src/gateway.js';
-import { graphql } from './shaping/graphql.js';
+import { cacheableSelection, EntityCache } from '../../src/entity-cache.js';
+import { followProductChanges } from '../../src/entity-cache-events.js';
+import { createGateway, type RouterContext } from '../../src/gateway.js';
+import { graphql } from '../shaping/graphql.js';
 
 // The router's entity cache of product fields, through the real gateway against real HTTP subgraphs served
 // here: orders (lines that reference products) and products (which counts the entities it is asked for).

@@ -5,30 +5,30 @@ import path from 'node:path';
 import { eq } from 'drizzle-orm';
 import { graphqlClient } from '@shop/subgraph/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Checkout as CheckoutType } from '../src/checkout.js';
-import type { PaymentProvider } from '../src/payments/sandbox-provider.js';
-import type { ProductsClient, StockReservation } from '../src/products-client.js';
+import type { Checkout as CheckoutType } from '../../src/checkout.js';
+import type { PaymentProvider } from '../../src/payments/sandbox-provider.js';
+import type { ProductsClient, StockReservation } from '../../src/products-client.js';
 
 /**
  * The checkout saga in-process on an embedded database, with a products subgraph played by the test, so that
  * the interleavings of issue 12 (items 4 and 5) happen in a chosen order rather than by luck.
  */
-let server: Awaited<ReturnType<typeof import('../src/server.js').buildServer>>;
+let server: Awaited<ReturnType<typeof import('../../src/server.js').buildServer>>;
 let dataDir: string;
-let schema: typeof import('../src/db/schema.js');
+let schema: typeof import('../../src/db/schema.js');
 let Checkout: typeof CheckoutType;
-let StockError: typeof import('../src/products-client.js').StockError;
+let StockError: typeof import('../../src/products-client.js').StockError;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'orders-checkout-'));
   process.env.DATA_DIR = dataDir;
   process.env.RECOVERY_INTERVAL_MS = '3600000';
   delete process.env.ORDERS_DATABASE_URL;
-  const { buildServer } = await import('../src/server.js');
+  const { buildServer } = await import('../../src/server.js');
   server = await buildServer();
-  schema = await import('../src/db/schema.js');
-  ({ Checkout } = await import('../src/checkout.js'));
-  ({ StockError } = await import('../src/products-client.js'));
+  schema = await import('../../src/db/schema.js');
+  ({ Checkout } = await import('../../src/checkout.js'));
+  ({ StockError } = await import('../../src/products-client.js'));
 }, 60_000);
 
 afterAll(async () => {
