@@ -46,6 +46,11 @@ export interface Measurement {
    * pg_stat_activity), unlike `otherCpuMsPerRequest.postgres`, which counts every postgres process on the machine.
    */
   postgresBackendsCpuMsPerRequest?: number;
+  /**
+   * PlaceOrder only: the outbox relay's lag from commit to publication over the timed window (every subgraph's
+   * `outbox_relay_lag_seconds`), quantiles interpolated within the histogram's buckets.
+   */
+  relayLag?: { events: number; p50: number; p99: number; within200ms: number };
   /** Our router only: subgraph fetches answered by an identical one in flight, and its entity cache's lookups. */
   router?: { sharedFetchesPerRequest: number; entityCacheHits: number; entityCacheMisses: number };
   /** Share of the whole machine's CPU (every core, every process, the kernel) busy during the timed run. */
@@ -181,10 +186,18 @@ export function formatReport(results: BenchResults): string {
       }),
     ),
   );
-  if (results.workloads.some((w) => w.workload === 'PlaceOrder')) {
+  const placeOrder = results.workloads.find((w) => w.workload === 'PlaceOrder');
+  if (placeOrder) {
     out.push(
       `PlaceOrder is offered at a fixed ${String(results.options.placeOrderRate)}/s: its rps says whether a gateway kept up, not what it could do.`,
     );
+    for (const m of Object.values(placeOrder.measurements)) {
+      if (!m?.relayLag) continue;
+      const lag = m.relayLag;
+      out.push(
+        `Outbox relay lag while PlaceOrder ran through ${GATEWAY_LABELS[m.gateway]}: p50 ${num(lag.p50, 0)} ms, p99 ${num(lag.p99, 0)} ms, ${num(100 * lag.within200ms, 1)}% of ${lag.events} events published within 200 ms.`,
+      );
+    }
   }
   out.push('');
   out.push('Per gateway (SQL = statements per request in each database; fetches = subgraph requests per request)');

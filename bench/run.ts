@@ -278,6 +278,8 @@ function rssMiB(pid: number): number {
 interface Counters {
   sql: Record<Subgraph, number>;
   fetches: Record<Subgraph, number>;
+  /** `outbox_relay_lag_seconds` of every subgraph together: cumulative count per bucket bound. */
+  relayLag: Map<number, number>;
 }
 
 /** Each subgraph's own counters: SQL statements run for requests (background sweeps excluded) and operations served. */
@@ -285,15 +287,42 @@ async function readCounters(subgraphs: Record<Subgraph, ServiceProcess>): Promis
   const texts = await Promise.all(SUBGRAPHS.map(async (s) => (await fetch(`${subgraphs[s].opsUrl}/metrics`)).text()));
   const sql = {} as Record<Subgraph, number>;
   const fetches = {} as Record<Subgraph, number>;
+  const relayLag = new Map<number, number>();
   SUBGRAPHS.forEach((s, i) => {
     sql[s] = sumMetric(texts[i]!, 'db_queries_total', { origin: 'request' });
     fetches[s] = sumMetric(texts[i]!, 'graphql_requests_total');
+    for (const [, le, count] of texts[i]!.matchAll(/^outbox_relay_lag_seconds_bucket\{[^}]*le="([^"]+)"[^}]*\} (\S+)$/gm)) {
+      const bound = le === '+Inf' ? Infinity : Number(le);
+      relayLag.set(bound, (relayLag.get(bound) ?? 0) + Number(count));
+    }
   });
-  return { sql, fetches };
+  return { sql, fetches, relayLag };
+}
+
+/**
+ * The outbox relay's lag (commit to publication) over a window, from the difference of two histogram scrapes:
+ * p50 and p99 interpolated within their buckets, and the share published within 200 ms.
+ */
+function relayLagBetween(before: Counters, after: Counters): NonNullable<Measurement['relayLag']> | undefined {
+  const bounds = [...after.relayLag.keys()].sort((a, b) => a - b);
+  const cumulative = bounds.map((b) => (after.relayLag.get(b) ?? 0) - (before.relayLag.get(b) ?? 0));
+  const events = cumulative.at(-1) ?? 0;
+  if (events === 0) return undefined;
+  const quantile = (q: number) => {
+    const rank = q * events;
+    const i = cumulative.findIndex((c) => c >= rank);
+    const upper = bounds[i]!;
+    const lower = i === 0 ? 0 : bounds[i - 1]!;
+    const below = i === 0 ? 0 : cumulative[i - 1]!;
+    if (!Number.isFinite(upper)) return lower * 1000;
+    return (lower + ((upper - lower) * (rank - below)) / (cumulative[i]! - below)) * 1000;
+  };
+  const within200 = cumulative[bounds.indexOf(0.2)] ?? NaN;
+  return { events, p50: quantile(0.5), p99: quantile(0.99), within200ms: within200 / events };
 }
 
 function perRequest(before: Counters, after: Counters, requests: number) {
-  const per = (key: keyof Counters, s: Subgraph) => (requests ? (after[key][s] - before[key][s]) / requests : NaN);
+  const per = (key: 'sql' | 'fetches', s: Subgraph) => (requests ? (after[key][s] - before[key][s]) / requests : NaN);
   const fetches = Object.fromEntries(SUBGRAPHS.map((s) => [s, per('fetches', s)])) as Record<Subgraph, number>;
   return {
     sqlPerRequest: Object.fromEntries(SUBGRAPHS.map((s) => [s, per('sql', s)])) as Record<Subgraph, number>,
@@ -914,6 +943,7 @@ async function placeOrderPhase(
       countedBy: 'probe',
       sqlPerRequest: probe.sqlPerRequest,
       fetchesPerRequest: probe.fetchesPerRequest,
+      relayLag: relayLagBetween(before, after),
     };
     mixed.measurements[gateway.name] = {
       gateway: gateway.name,
@@ -929,8 +959,10 @@ async function placeOrderPhase(
     };
     const w = writes.measurements[gateway.name]!;
     const r = mixed.measurements[gateway.name]!;
+    const lag = w.relayLag;
     console.log(
-      `  ${gateway.name.padEnd(6)} PlaceOrder ${w.rps.toFixed(1)}/s p50 ${w.p50} ms p99 ${w.p99} ms errors ${w.errors.total}; reads ${r.rps.toFixed(1)} rps p99 ${r.p99} ms errors ${r.errors.total}`,
+      `  ${gateway.name.padEnd(6)} PlaceOrder ${w.rps.toFixed(1)}/s p50 ${w.p50} ms p99 ${w.p99} ms errors ${w.errors.total}; reads ${r.rps.toFixed(1)} rps p99 ${r.p99} ms errors ${r.errors.total}` +
+        (lag ? `; outbox relay lag p50 ${lag.p50.toFixed(0)} ms p99 ${lag.p99.toFixed(0)} ms over ${lag.events} events` : ''),
     );
   }
   return [writes, mixed];
