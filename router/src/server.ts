@@ -3,6 +3,7 @@ import { settings } from './config.js';
 import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
 import { operationDedupePlugin } from './dedupe.js';
 import { EntityCache } from './entity-cache.js';
+import { MemoryEntityStore } from './entity-cache-memory.js';
 import { explorerLandingPage, serveExplorerAssets } from './explorer.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
 import { manifestFor, persistedQueriesHook, subscribePayloadResolver } from './persisted-queries.js';
@@ -33,7 +34,7 @@ export async function buildServer() {
   // Product entities cached at the router, kept current by the products events (only with NATS_URL).
   const entityCache =
     settings().ENTITY_CACHE && settings().NATS_URL
-      ? new EntityCache({ maxProducts: settings().ENTITY_CACHE_MAX_PRODUCTS, ttlMs: settings().ENTITY_CACHE_TTL_MS })
+      ? new EntityCache(new MemoryEntityStore({ maxProducts: settings().ENTITY_CACHE_MAX_PRODUCTS, ttlMs: settings().ENTITY_CACHE_TTL_MS }))
       : undefined;
   // Loaded only when used: the NATS client is no part of a start without it.
   const events = entityCache
@@ -87,7 +88,10 @@ export async function buildServer() {
       );
       return { supergraph: true, ...Object.fromEntries(checks) };
     },
-    onClose: async () => events?.close(),
+    onClose: async () => {
+      await events?.close();
+      await entityCache?.close();
+    },
   });
   subscriptions.attach(service.app);
   if (introspection) await serveExplorerAssets(service.app);
