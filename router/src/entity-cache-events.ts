@@ -9,7 +9,8 @@ export const PRODUCT_CHANGE_SUBJECTS = ['shop.product.updated', 'shop.product.st
  * Feeds the entity cache its invalidations from NATS (`NATS_URL`): each products event that changes a product
  * drops that product's entries. Plain subscriptions on the subjects, which see every message JetStream stores
  * as it is published. The cache is used only while the connection is up: on a disconnect it is switched off
- * and emptied (events may be missed meanwhile), and on reconnecting it starts again empty.
+ * and emptied (events may be missed meanwhile), and on reconnecting it starts again empty. A cache shared in
+ * Redis is emptied for every replica then, since this replica cannot tell whether the others missed events too.
  */
 export async function followProductChanges(url: string, cache: EntityCache, logger: Logger): Promise<{ close(): Promise<void> }> {
   let connection: NatsConnection | undefined;

@@ -15,8 +15,8 @@ import { Kind, parse, print, type FieldNode, type SelectionSetNode } from 'graph
  * lost. A fetch in flight when a product's event arrives does not store what it read: it may be older than the
  * event. Without an event source the cache is not used at all (entity-cache-events.ts).
  *
- * This file decides what is cached and answers fetches; the entries live in a store behind EntityStore, this
- * process's memory (entity-cache-memory.ts).
+ * This file decides what is cached and answers fetches; the entries live in a store behind EntityStore: this
+ * process's memory by default, or with REDIS_URL one Redis shared by every router replica.
  */
 
 /** Product fields that are the same for every caller, with the subfields allowed under each. */
@@ -49,7 +49,11 @@ export interface EntityLookup {
   keep(entities: { id: string; json: string }[]): Promise<void>;
 }
 
-/** Where the entries live. A store never throws: while its storage cannot be reached, it finds nothing and keeps nothing. */
+/**
+ * Where the entries live: this process's memory (entity-cache-memory.ts), or Redis, shared by every router
+ * replica (entity-cache-redis.ts). A store never throws: while its storage cannot be reached, it finds nothing and
+ * keeps nothing.
+ */
 export interface EntityStore {
   lookup(ids: string[], selection: string): Promise<EntityLookup>;
   /** A product changed: its entries go, and lookups made before this keep nothing of it. */
