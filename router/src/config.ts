@@ -1,4 +1,4 @@
-import { portSettings, readSettings, serviceSettings, setting, z } from '@shop/service/config';
+import { portSettings, readSettings, redisUrlSetting, serviceSettings, setting, z } from '@shop/service/config';
 import { SUBGRAPH_NAMES } from '@shop/service/services';
 
 /** `<NAME>_URL` for each subgraph: where the router fetches from, instead of the URL composed into the supergraph. */
@@ -43,8 +43,10 @@ export const routerSettings = serviceSettings
     ENTITY_CACHE: setting.boolean(true),
     /** How long a cached product entity is kept at most, should an event be lost. */
     ENTITY_CACHE_TTL_MS: setting.integer(60_000, { min: 1 }),
-    /** Products kept at most; the least recently read go first. */
+    /** Products kept at most in memory; the least recently read go first. Not used with REDIS_URL. */
     ENTITY_CACHE_MAX_PRODUCTS: setting.integer(10_000, { min: 1 }),
+    /** Redis where every router replica keeps and reads the entity cache; unset: each process caches alone. */
+    REDIS_URL: redisUrlSetting(),
     /**
      * How long a subgraph may refuse connections, without having said it was shutting down, before its circuit
      * breaker opens and requests for it fail at once. Keep it well below SUBGRAPH_TIMEOUT_MS.

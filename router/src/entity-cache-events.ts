@@ -9,7 +9,8 @@ export const PRODUCT_CHANGE_SUBJECTS = ['shop.product.updated', 'shop.product.st
  * Feeds the entity cache its invalidations from NATS (`NATS_URL`): each products event that changes a product
  * drops that product's entries. Plain subscriptions on the subjects, which see every message JetStream stores
  * as it is published. The cache is used only while the connection is up: on a disconnect it is switched off
- * and emptied (events may be missed meanwhile), and on reconnecting it starts again empty.
+ * and emptied (events may be missed meanwhile), and on reconnecting it starts again empty. A cache shared in
+ * Redis is emptied for every replica then, since this replica cannot tell whether the others missed events too.
  */
 export async function followProductChanges(url: string, cache: EntityCache, logger: Logger): Promise<{ close(): Promise<void> }> {
   let connection: NatsConnection | undefined;
@@ -29,7 +30,7 @@ export async function followProductChanges(url: string, cache: EntityCache, logg
           try {
             const event = message.json<{ subject?: string; data?: { productId?: string } }>();
             const id = event.data?.productId ?? event.subject;
-            if (typeof id === 'string') cache.invalidate(id);
+            if (typeof id === 'string') void cache.invalidate(id);
           } catch {
             logger.warn({ subject: message.subject }, 'entity cache: ignored a message that is not a CloudEvent');
           }
@@ -38,16 +39,17 @@ export async function followProductChanges(url: string, cache: EntityCache, logg
     }
     // The subscriptions are registered with the server once this round trip returns.
     await connection.flush();
-    cache.clear();
+    await cache.clear();
+    if (closed) return;
     cache.active = true;
     logger.info({ subjects: PRODUCT_CHANGE_SUBJECTS }, 'entity cache on: following product changes');
     for await (const status of connection.status()) {
       if (status.type === 'disconnect') {
         cache.active = false;
-        cache.clear();
+        await cache.clear();
         logger.warn('entity cache off: the event source is disconnected');
       } else if (status.type === 'reconnect') {
-        cache.clear();
+        await cache.clear();
         cache.active = true;
         logger.info('entity cache on again: the event source is back');
       }

@@ -14,6 +14,9 @@ import { Kind, parse, print, type FieldNode, type SelectionSetNode } from 'graph
  * error, or null, are not kept. An entry also expires after a TTL, a bound on staleness should an event be
  * lost. A fetch in flight when a product's event arrives does not store what it read: it may be older than the
  * event. Without an event source the cache is not used at all (entity-cache-events.ts).
+ *
+ * This file decides what is cached and answers fetches; the entries live in a store behind EntityStore: this
+ * process's memory by default, or with REDIS_URL one Redis shared by every router replica.
  */
 
 /** Product fields that are the same for every caller, with the subfields allowed under each. */
@@ -29,64 +32,61 @@ const PRODUCT_FIELDS: Record<string, Set<string> | null> = {
   price: new Set(['amount', 'currency', '__typename']),
 };
 
-interface Entry {
-  /** The entity as JSON: each hit parses its own copy, since the gateway completes entities in place. */
-  json: string;
-  expiresAt: number;
-}
-
 export interface EntityCacheStats {
   hits: number;
   misses: number;
   invalidations: number;
 }
 
+/** What a store found for one fetch's products, and how to keep what the fetch then brings. */
+export interface EntityLookup {
+  /** Each product's entry (the entity as JSON), in the order asked, or undefined. */
+  found: (string | undefined)[];
+  /**
+   * Keeps fetched entities under the lookup's selection, until the TTL counted from the lookup, except those
+   * of products changed (or of everything dropped) since the lookup: the fetch may have read them before.
+   */
+  keep(entities: { id: string; json: string }[]): Promise<void>;
+}
+
+/**
+ * Where the entries live: this process's memory (entity-cache-memory.ts), or Redis, shared by every router
+ * replica (entity-cache-redis.ts). A store never throws: while its storage cannot be reached, it finds nothing and
+ * keeps nothing.
+ */
+export interface EntityStore {
+  lookup(ids: string[], selection: string): Promise<EntityLookup>;
+  /** A product changed: its entries go, and lookups made before this keep nothing of it. */
+  invalidate(id: string): Promise<void>;
+  /** Everything goes, and lookups made before this keep nothing. */
+  clear(): Promise<void>;
+  close(): Promise<void>;
+}
+
 type Response = GatewayGraphQLResponse;
 
-export class EntityCache {
-  /** Product id -> selection -> entry; a Map's order makes the first key the least recently used product. */
-  private readonly products = new Map<string, Map<string, Entry>>();
+export class EntityCache<Store extends EntityStore = EntityStore> {
   /** Selections of the entity fetches seen, by query text: null when a fetch is not cacheable. */
   private readonly selections = new Map<string, string | null>();
-  /** Bumped by every invalidation; a fetch stores only products not invalidated since it started. */
-  private generation = 0;
-  private readonly invalidatedAt = new Map<string, number>();
-  /** The generation of the last time everything was dropped: fetches started before it store nothing. */
-  private clearedAt = 0;
   /** False while no event source is connected: then nothing is read from or kept in the cache. */
   active = false;
   readonly stats: EntityCacheStats = { hits: 0, misses: 0, invalidations: 0 };
 
-  constructor(private readonly options: { maxProducts: number; ttlMs: number; now?: () => number }) {}
-
-  private now() {
-    return this.options.now?.() ?? Date.now();
-  }
-
-  /** Products with entries (for tests and metrics). */
-  get size(): number {
-    return this.products.size;
-  }
+  constructor(readonly store: Store) {}
 
   /** A product changed: its entries go, and fetches in flight will not store what they read of it. */
-  invalidate(productId: string): void {
+  invalidate(productId: string): Promise<void> {
     this.stats.invalidations++;
-    this.generation++;
-    this.invalidatedAt.set(productId, this.generation);
-    this.products.delete(productId);
-    // Only fetches in flight need this; keep it small (those fetches then store nothing).
-    if (this.invalidatedAt.size > 10_000) {
-      this.invalidatedAt.clear();
-      this.clearedAt = this.generation;
-    }
+    return this.store.invalidate(productId);
   }
 
   /** Everything goes: the event source was lost, so no entry can be trusted to be current. */
-  clear(): void {
-    this.generation++;
-    this.products.clear();
-    this.invalidatedAt.clear();
-    this.clearedAt = this.generation;
+  clear(): Promise<void> {
+    return this.store.clear();
+  }
+
+  close(): Promise<void> {
+    return this.store.close();
   }
 
   /**
@@ -97,35 +97,28 @@ export class EntityCache {
     const selection = this.active ? this.selectionOf(query) : null;
     const ids = selection ? representations.map(productId) : [];
     if (!selection || ids.some((id) => id === undefined)) return fetch(representations);
-    const now = this.now();
-    const cached = ids.map((id) => {
-      const entry = this.products.get(id!)?.get(selection);
-      return entry && entry.expiresAt > now ? entry : undefined;
-    });
-    const missing = cached.flatMap((entry, i) => (entry ? [] : [i]));
+    const lookup = await this.store.lookup(ids as string[], selection);
+    const cached = lookup.found;
+    const missing = cached.flatMap((entry, i) => (entry === undefined ? [i] : []));
     this.stats.hits += cached.length - missing.length;
     this.stats.misses += missing.length;
     metrics.routerEntityCacheLookups.inc({ result: 'hit' }, cached.length - missing.length);
     metrics.routerEntityCacheLookups.inc({ result: 'miss' }, missing.length);
-    for (const [i, entry] of cached.entries()) if (entry) this.touch(ids[i]!);
-    if (missing.length === 0) return { data: { _entities: cached.map((entry) => JSON.parse(entry!.json) as unknown) } };
+    if (missing.length === 0) return { data: { _entities: cached.map((json) => JSON.parse(json!) as unknown) } };
 
-    const startedAt = this.generation;
     const response = await fetch(missing.map((i) => representations[i]));
     const fetched = response.data?._entities;
     if (!Array.isArray(fetched) || fetched.length !== missing.length)
       return missing.length === ids.length ? response : { errors: response.errors ?? [{ message: 'products answered no entities' }] };
-    const stale = (id: string) => startedAt < this.clearedAt || (this.invalidatedAt.get(id) ?? 0) > startedAt || !this.active;
     const failed = new Set((response.errors ?? []).map((error) => error.path?.[1]));
-    missing.forEach((position, j) => {
+    const keep = missing.flatMap((position, j) => {
       const entity = fetched[j] as unknown;
-      const id = ids[position]!;
-      if (entity === null || failed.has(j) || stale(id)) return;
-      this.store(id, selection, JSON.stringify(entity), now);
+      return entity === null || failed.has(j) ? [] : [{ id: ids[position]!, json: JSON.stringify(entity) }];
     });
+    if (keep.length > 0 && this.active) await lookup.keep(keep);
     if (missing.length === ids.length) return response;
     // Hits and fetched entities back in the order asked, and the errors' positions with them.
-    const entities = cached.map((entry) => (entry ? (JSON.parse(entry.json) as unknown) : undefined));
+    const entities = cached.map((json) => (json === undefined ? undefined : (JSON.parse(json) as unknown)));
     missing.forEach((position, j) => (entities[position] = fetched[j]));
     const errors = response.errors?.map((error) =>
       error.path?.[0] === '_entities' && typeof error.path[1] === 'number'
@@ -133,22 +126,6 @@ export class EntityCache {
         : error,
     );
     return { ...response, data: { ...response.data, _entities: entities }, ...(errors && { errors }) };
-  }
-
-  private touch(id: string) {
-    const selections = this.products.get(id);
-    if (!selections) return;
-    this.products.delete(id);
-    this.products.set(id, selections);
-  }
-
-  private store(id: string, selection: string, json: string, now: number) {
-    let selections = this.products.get(id);
-    if (!selections) {
-      if (this.products.size >= this.options.maxProducts) this.products.delete(this.products.keys().next().value!);
-      this.products.set(id, (selections = new Map()));
-    }
-    selections.set(selection, { json, expiresAt: now + this.options.ttlMs });
   }
 
   /** The fetch's selection of Product fields, printed, if every field is cacheable; else null. Remembered per text. */

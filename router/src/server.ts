@@ -1,8 +1,9 @@
-import { createGraphQLService, createLogger, isProduction, SANDBOX_ORIGIN } from '@shop/service';
+import { createGraphQLService, createLogger, isProduction, SANDBOX_ORIGIN, type Logger } from '@shop/service';
 import { settings } from './config.js';
 import { createGateway, supergraphPath, subgraphsOf, type RouterContext } from './gateway.js';
 import { operationDedupePlugin } from './dedupe.js';
-import { EntityCache } from './entity-cache.js';
+import { EntityCache, type EntityStore } from './entity-cache.js';
+import { MemoryEntityStore } from './entity-cache-memory.js';
 import { explorerLandingPage, serveExplorerAssets } from './explorer.js';
 import { costLimitPlugin, limitRules, operationLimits } from './limits.js';
 import { manifestFor, persistedQueriesHook, subscribePayloadResolver } from './persisted-queries.js';
@@ -26,15 +27,22 @@ async function subgraphAnswers(url: string, routerSecret: string | undefined): P
   }
 }
 
+/** Where the entity cache keeps its entries: in Redis, shared by every replica, with REDIS_URL; else in memory. */
+async function entityStore(logger: Logger): Promise<EntityStore> {
+  const { REDIS_URL, ENTITY_CACHE_TTL_MS: ttlMs, ENTITY_CACHE_MAX_PRODUCTS: maxProducts } = settings();
+  if (!REDIS_URL) return new MemoryEntityStore({ maxProducts, ttlMs });
+  // Loaded only when used: the Redis client is no part of a start without it.
+  const store = new (await import('./entity-cache-redis.js')).RedisEntityStore(REDIS_URL, { ttlMs, logger });
+  await store.open();
+  return store;
+}
+
 /** Builds the router (gateway loaded, subgraphs not yet required) without opening a port. */
 export async function buildServer() {
   const logger = createLogger('router');
   const supergraph = new SupergraphFile(supergraphPath(), logger);
   // Product entities cached at the router, kept current by the products events (only with NATS_URL).
-  const entityCache =
-    settings().ENTITY_CACHE && settings().NATS_URL
-      ? new EntityCache({ maxProducts: settings().ENTITY_CACHE_MAX_PRODUCTS, ttlMs: settings().ENTITY_CACHE_TTL_MS })
-      : undefined;
+  const entityCache = settings().ENTITY_CACHE && settings().NATS_URL ? new EntityCache(await entityStore(logger)) : undefined;
   // Loaded only when used: the NATS client is no part of a start without it.
   const events = entityCache
     ? await (await import('./entity-cache-events.js')).followProductChanges(settings().NATS_URL!, entityCache, logger)
@@ -87,7 +95,10 @@ export async function buildServer() {
       );
       return { supergraph: true, ...Object.fromEntries(checks) };
     },
-    onClose: async () => events?.close(),
+    onClose: async () => {
+      await events?.close();
+      await entityCache?.close();
+    },
   });
   subscriptions.attach(service.app);
   if (introspection) await serveExplorerAssets(service.app);

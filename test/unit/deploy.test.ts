@@ -561,7 +561,7 @@ describe('Kubernetes kustomize base', () => {
 
 // ---- the client's address and the shared rate limits -------------------------------------------------------
 
-describe('who names the client, and where the users replicas count attempts', () => {
+describe('who names the client, and where the replicas share state', () => {
   const k8sEnv = (name: string) => {
     const deployment = parseAllDocuments(read(`${K8S}/${name}.yaml`))
       .map((d) => d.toJS() as Doc)
@@ -588,5 +588,10 @@ describe('who names the client, and where the users replicas count attempts', ()
     expect(composeEnv(services.users!).REDIS_URL).toMatch(/^redis:\/\/redis:6379/);
     expect(dependsOn(services.users!).redis).toBe('service_healthy');
     expect(k8sEnv('users').REDIS_URL?.valueFrom?.secretKeyRef).toMatchObject({ name: 'shop-secrets', key: 'REDIS_URL' });
+  });
+
+  it('k8s: the router replicas share one entity cache in that Redis (compose runs one router, which caches alone)', () => {
+    expect(k8sEnv('router').REDIS_URL?.valueFrom?.secretKeyRef).toMatchObject({ name: 'shop-secrets', key: 'REDIS_URL' });
+    expect(composeEnv(services.router!).REDIS_URL).toBeUndefined();
   });
 });

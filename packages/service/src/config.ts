@@ -97,6 +97,9 @@ export const setting = {
     ),
 };
 
+/** Redis (redis:// or rediss://), shared by a service's replicas; its URL may hold a password, so it is a secret. */
+export const redisUrlSetting = () => setting.url(['redis', 'rediss']).meta({ secret: true, requiredInProduction: false });
+
 /**
  * Secrets that ship in this repository (docker-compose's local-only defaults, the Kubernetes placeholders, the
  * demo accounts). Anything matching them is fine on a laptop and refused in production.

@@ -83,10 +83,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
           (delay) => breaker.retryDelay(delay),
         );
       const answer = isMutation
-        ? await fetchAnswer().finally(() => {
+        ? await fetchAnswer().finally(async () => {
             inFlightFetches.forgetInFlight();
             // A product changed through this router shows in its next read, before the change's event arrives.
-            this.entityCache?.clear();
+            await this.entityCache?.clear();
           })
         : this.dedupe
           ? await inFlightFetches.run(fetchKey(this.serviceName, headers.authorization, body), fetchAnswer, () =>

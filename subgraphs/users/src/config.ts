@@ -1,4 +1,4 @@
-import { portSettings, readSettings, serviceSettings, setting } from '@shop/service/config';
+import { portSettings, readSettings, redisUrlSetting, serviceSettings, setting } from '@shop/service/config';
 import { databaseUrlSetting, subgraphSettings } from '@shop/subgraph/config';
 
 /** Every variable the users subgraph reads, checked as it starts. */
@@ -18,7 +18,7 @@ export const usersSettings = serviceSettings
     RATE_LIMIT_REGISTER_PER_IP: setting.integer(30, { min: 1 }),
     RATE_LIMIT_REGISTER_WINDOW_SECONDS: setting.integer(3_600, { min: 1 }),
     /** Redis (redis:// or rediss://) for the rate-limit counters, shared by every replica; unset: each process counts alone. */
-    REDIS_URL: setting.url(['redis', 'rediss']).meta({ secret: true, requiredInProduction: false }),
+    REDIS_URL: redisUrlSetting(),
   });
 
 export const settings = () => readSettings(usersSettings);

@@ -1,5 +1,5 @@
 import { clientError, createLogger, currentRequest, type Logger } from '@shop/service';
-import { Redis } from 'ioredis';
+import { SharedRedis } from '@shop/service/redis';
 import { settings } from './config.js';
 
 /**
@@ -154,75 +154,35 @@ function log(): Logger {
  * its own memory meanwhile and logs an error, so logins go on being limited, per replica, rather than fail.
  */
 export class RedisCounters implements Counters {
-  private readonly redis: Redis;
+  private readonly redis: SharedRedis;
   private readonly fallback = new MemoryCounters();
-  private failing = false;
 
   constructor(
     url: string,
     /** Prefix of every key, so that one Redis can serve several shops. */
     private readonly prefix = 'shop:users:rate:',
   ) {
-    this.redis = new Redis(url, {
-      // A login waits for Redis at most this long, then the replica counts by itself.
-      commandTimeout: 1_000,
-      connectTimeout: 2_000,
-      maxRetriesPerRequest: 1,
-      lazyConnect: true,
+    this.redis = new SharedRedis(url, {
+      down: (error) => log().error({ err: error }, 'rate limits: Redis does not answer; counting in this replica only until it does'),
+      up: () => log().info('rate limits: Redis answers again; counting in Redis'),
     });
-    this.redis.on('error', (error: Error) => this.failed(error));
-    this.redis.on('ready', () => this.recovered());
   }
 
   /** Connects now; a Redis that cannot be reached is logged, and the limits are kept per replica until it can. */
-  async open(): Promise<void> {
-    try {
-      await this.redis.connect();
-      await this.redis.ping();
-    } catch (error) {
-      this.failed(error as Error);
-    }
+  open(): Promise<void> {
+    return this.redis.open();
   }
 
   private key(counter: string, key: string): string {
     return `${this.prefix}${counter}:${key}`;
   }
 
-  private failed(error: Error): void {
-    if (this.failing) return;
-    this.failing = true;
-    log().error({ err: error }, 'rate limits: Redis does not answer; counting in this replica only until it does');
-  }
-
-  private recovered(): void {
-    if (!this.failing) return;
-    this.failing = false;
-    log().info('rate limits: Redis answers again; counting in Redis');
-  }
-
-  private async shared<T>(work: () => Promise<T>, fallback: () => Promise<T>): Promise<T> {
-    // While the client is not connected (it reconnects by itself), count here at once rather than wait for a
-    // command to time out on every login.
-    if (this.redis.status !== 'ready') {
-      this.failed(new Error(`Redis connection is ${this.redis.status}`));
-      return fallback();
-    }
-    try {
-      const result = await work();
-      this.recovered();
-      return result;
-    } catch (error) {
-      this.failed(error as Error);
-      return fallback();
-    }
-  }
-
   attempt(rules: LimitRule[]): Promise<number> {
-    return this.shared(
-      async () => {
+    return this.redis.run(
+      async (redis) => {
         const keys = rules.map((rule) => this.key(rule.counter, rule.key));
         const args = rules.flatMap((rule) => [rule.limit, rule.windowMs]);
-        const waitMs = Number(await this.redis.eval(ATTEMPT_SCRIPT, keys.length, ...keys, ...args));
+        const waitMs = Number(await redis.eval(ATTEMPT_SCRIPT, keys.length, ...keys, ...args));
         return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : 0;
       },
       () => this.fallback.attempt(rules),
@@ -230,21 +190,21 @@ export class RedisCounters implements Counters {
   }
 
   refund(counter: string, key: string): Promise<void> {
-    return this.shared(
-      async () => void (await this.redis.eval(REFUND_SCRIPT, 1, this.key(counter, key))),
+    return this.redis.run(
+      async (redis) => void (await redis.eval(REFUND_SCRIPT, 1, this.key(counter, key))),
       () => this.fallback.refund(counter, key),
     );
   }
 
   reset(counter: string, key: string): Promise<void> {
-    return this.shared(
-      async () => void (await this.redis.del(this.key(counter, key))),
+    return this.redis.run(
+      async (redis) => void (await redis.del(this.key(counter, key))),
       () => this.fallback.reset(counter, key),
     );
   }
 
   async close(): Promise<void> {
-    this.redis.disconnect();
+    this.redis.close();
   }
 }
 

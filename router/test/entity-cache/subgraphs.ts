@@ -1,0 +1,170 @@
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { composeServices } from '@apollo/composition';
+import { ApolloServer } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { EntityCache } from '../../src/entity-cache.js';
+import { createGateway, type RouterContext } from '../../src/gateway.js';
+import { graphql } from '../shaping/graphql.js';
+
+// The entity cache's tests run the real gateway against real HTTP subgraphs served here: orders (lines that
+// reference products) and products (which counts the entities it is asked for).
+
+const federation = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
+const SDL = {
+  orders: `${federation}
+    type Query { lines(ids: [ID!]!): [Line!]! }
+    type Line { quantity: Int! product: Product! }
+    type Product @key(fields: "id") { id: ID! }`,
+  products: `${federation}
+    type Query { product(id: ID!): Product }
+    type Mutation { rename(id: ID!, name: String!): Product }
+    type Money { amount: Int! currency: String! }
+    type Product @key(fields: "id") { id: ID! sku: String! name: String! price: Money! stock: Int! secret: String }`,
+};
+
+interface Product {
+  id: string;
+  sku: string;
+  name: string;
+  price: { amount: number; currency: string };
+  stock: number;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What the products subgraph holds and how it answers; tests change it, `reset` puts it back. */
+export const shop = {
+  products: new Map<string, Product>(),
+  /** The ids of each entity fetch products was asked for. */
+  asked: [] as string[][],
+  /** Products whose entity fetch fails. */
+  failing: new Set<string>(),
+  /** Milliseconds each entity takes to answer, after it was read. */
+  delay: 0,
+  reset() {
+    for (const n of [1, 2, 3])
+      this.products.set(`p${n}`, {
+        id: `p${n}`,
+        sku: `S${n}`,
+        name: `Product ${n}`,
+        price: { amount: 100 * n, currency: 'USD' },
+        stock: n,
+      });
+    this.asked.length = 0;
+    this.failing = new Set();
+    this.delay = 0;
+  },
+};
+
+const resolvers = {
+  orders: { Query: { lines: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => ({ quantity: 1, product: { id } })) } },
+  products: {
+    Product: {
+      __resolveReference: async ({ id }: { id: string }) => {
+        // Read as the request arrives, as a database read would be, and answered after the delay.
+        const product = shop.products.get(id);
+        const read = product ? structuredClone(product) : null;
+        if (shop.delay) await sleep(shop.delay);
+        if (shop.failing.has(id)) throw new Error(`product ${id} fails`);
+        return read;
+      },
+      secret: (_: unknown, __: unknown, context: { authorization?: string }) => context.authorization ?? null,
+    },
+    Mutation: {
+      rename: (_: unknown, { id, name }: { id: string; name: string }) => {
+        shop.products.get(id)!.name = name;
+        return shop.products.get(id);
+      },
+    },
+  },
+};
+
+async function subgraphServer(name: keyof typeof SDL) {
+  const schema = buildSubgraphSchema({ typeDefs: graphql.parse(SDL[name]), resolvers: resolvers[name] as never });
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      void (async () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string; variables?: Record<string, any> };
+        if (name === 'products' && body.variables?.representations)
+          shop.asked.push(body.variables.representations.map((r: { id: string }) => r.id));
+        const result = await graphql.execute({
+          schema,
+          document: graphql.parse(body.query),
+          variableValues: body.variables,
+          contextValue: { authorization: request.headers.authorization },
+        });
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(result));
+      })();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/graphql` };
+}
+
+/** Serves orders and products, and composes them: the supergraph a router is made of. */
+export async function startSubgraphs(): Promise<{ supergraphSdl: string; close(): void }> {
+  const servers = await Promise.all([subgraphServer('orders'), subgraphServer('products')]);
+  const composed = composeServices(
+    (['orders', 'products'] as const).map((name, i) => ({ name, typeDefs: graphql.parse(SDL[name]), url: servers[i]!.url })),
+  );
+  if (composed.errors) throw new Error(composed.errors.map((e) => e.message).join('\n'));
+  return {
+    supergraphSdl: composed.supergraphSdl,
+    close() {
+      for (const { server } of servers) {
+        server.close();
+        server.closeAllConnections();
+      }
+    },
+  };
+}
+
+/** A router (the real gateway) over the supergraph, caching product entities in `cache`. */
+export async function startRouter(supergraphSdl: string, cache: EntityCache): Promise<ApolloServer<RouterContext>> {
+  const router = new ApolloServer<RouterContext>({ gateway: createGateway(supergraphSdl, undefined, { entityCache: cache }) });
+  await router.start();
+  return router;
+}
+
+let requestIds = 0;
+
+/** Order lines of the given products through a router, with these product fields. */
+export async function lines(
+  router: ApolloServer<RouterContext>,
+  ids: string[],
+  fields = 'id sku name price { amount currency } stock',
+  authorization?: string,
+) {
+  const response = await router.executeOperation(
+    { query: `query Lines($ids: [ID!]!) { lines(ids: $ids) { quantity product { ${fields} } } }`, variables: { ids } },
+    { contextValue: { requestId: `r${++requestIds}`, authorization } },
+  );
+  if (response.body.kind !== 'single') throw new Error('expected a single result');
+  return JSON.parse(JSON.stringify(response.body.singleResult)) as {
+    data?: { lines: { product: any }[] };
+    errors?: { message: string; path?: unknown[] }[];
+  };
+}
+
+/** The entity fetch of product names, as the gateway would send it. */
+export const NAMES_QUERY =
+  'query X($representations: [_Any!]!) { _entities(representations: $representations) { ... on Product { name } } }';
+
+/** Publishes a product event as products does (docs/events.md): a CloudEvent on the subject of its type. */
+export function publishProductEvent(
+  nats: NatsConnection,
+  type: 'shop.product.updated' | 'shop.product.stock_changed',
+  id: string,
+  data: Record<string, unknown> = {},
+): void {
+  nats.publish(
+    type,
+    JSON.stringify({ specversion: '1.0', type, source: '/subgraphs/products', subject: id, data: { productId: id, ...data } }),
+  );
+}

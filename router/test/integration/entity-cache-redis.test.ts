@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
+import type { ApolloServer } from '@apollo/server';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { createLogger, type Logger } from '@shop/service';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { EntityCache } from '../../src/entity-cache.js';
+import { followProductChanges } from '../../src/entity-cache-events.js';
+import { RedisEntityStore } from '../../src/entity-cache-redis.js';
+import type { RouterContext } from '../../src/gateway.js';
+import { lines, NAMES_QUERY, publishProductEvent, shop, sleep, startRouter, startSubgraphs } from '../entity-cache/subgraphs.js';
+
+// The entity cache shared in Redis by two router replicas: two gateways, each with its own cache on its own
+// Redis connection and its own NATS subscription, over one Redis (REDIS_URL, else the machine's own) and one
+// NATS (TEST_NATS_URL, else the machine's own). Each test has its own key prefix, deleted after it.
+
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
+const logger = createLogger('router');
+
+interface Replica {
+  cache: EntityCache<RedisEntityStore>;
+  router: ApolloServer<RouterContext>;
+  follower: { close(): Promise<void> };
+}
+
+let subgraphs: Awaited<ReturnType<typeof startSubgraphs>>;
+let publisher: NatsConnection;
+let redis: Redis;
+let prefix: string;
+let replicas: Replica[] = [];
+
+async function until(condition: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition()) && Date.now() < deadline) await sleep(5);
+}
+
+async function replica(): Promise<Replica> {
+  const store = new RedisEntityStore(REDIS_URL, { ttlMs: 60_000, logger, keyPrefix: prefix });
+  await store.open();
+  const cache = new EntityCache(store);
+  const follower = await followProductChanges(NATS_URL, cache, logger);
+  await until(() => cache.active);
+  expect(cache.active, 'following the products events').toBe(true);
+  const started = { cache, router: await startRouter(subgraphs.supergraphSdl, cache), follower };
+  replicas.push(started);
+  return started;
+}
+
+/** The keys this test has in Redis. */
+async function keys(pattern = '*'): Promise<string[]> {
+  const found: string[] = [];
+  for await (const batch of redis.scanStream({ match: `${prefix}${pattern}` })) found.push(...(batch as string[]));
+  return found;
+}
+
+/** A TCP proxy to Redis that the test cuts and restores, as a network failure would. */
+async function redisProxy() {
+  const target = new URL(REDIS_URL);
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = createConnection(Number(target.port || 6379), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket)).on('error', () => {});
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const url = new URL(REDIS_URL);
+  url.host = `127.0.0.1:${port}`;
+  return {
+    url: url.toString(),
+    async cut() {
+      const closed = new Promise((resolve) => server.close(resolve));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+    async restore() {
+      server.listen(port, '127.0.0.1');
+      await once(server, 'listening');
+    },
+  };
+}
+
+/** A logger that keeps the messages it is given. */
+function watchedLogger() {
+  const messages: string[] = [];
+  const keep = (...args: unknown[]) => void messages.push(String(args.at(-1)));
+  return { messages, logger: { warn: keep, info: keep } as unknown as Logger };
+}
+
+beforeAll(async () => {
+  subgraphs = await startSubgraphs();
+  publisher = await connect({ servers: NATS_URL, timeout: 2_000 });
+  redis = new Redis(REDIS_URL);
+});
+
+afterAll(async () => {
+  subgraphs.close();
+  await publisher.close();
+  redis.disconnect();
+});
+
+beforeEach(() => {
+  shop.reset();
+  // Another run may share this Redis and NATS: keys and product ids are this test's own.
+  prefix = `test:entity-cache:${randomUUID()}:`;
+});
+
+afterEach(async () => {
+  for (const { router, follower, cache } of replicas) {
+    await router.stop();
+    await follower.close();
+    await cache.close();
+  }
+  replicas = [];
+  const left = await keys();
+  if (left.length) await redis.del(...left);
+});
+
+describe('entity cache shared in Redis by router replicas', () => {
+  it('answers on one replica what the other fetched, and asks products only for the rest', async () => {
+    const [a, b] = [await replica(), await replica()];
+    const first = await lines(a.router, ['p1', 'p2']);
+    const second = await lines(b.router, ['p2', 'p1']);
+    expect(shop.asked).toEqual([['p1', 'p2']]);
+    expect(second.data!.lines.map((l) => l.product)).toEqual([first.data!.lines[1]!.product, first.data!.lines[0]!.product]);
+    expect(b.cache.stats).toMatchObject({ hits: 2, misses: 0 });
+
+    const mixed = await lines(b.router, ['p3', 'p1']);
+    expect(mixed.errors).toBeUndefined();
+    expect(mixed.data!.lines.map((l) => l.product.name)).toEqual(['Product 3', 'Product 1']);
+    expect(shop.asked).toEqual([['p1', 'p2'], ['p3']]);
+    await lines(a.router, ['p3']);
+    expect(shop.asked).toHaveLength(2);
+
+    // A replica whose event source (re)connects cannot tell what was missed: nothing older is read by anyone.
+    await a.cache.clear();
+    await lines(b.router, ['p1']);
+    expect(shop.asked).toEqual([['p1', 'p2'], ['p3'], ['p1']]);
+  });
+
+  it('shows a product changed through both replicas within a second of its event', async () => {
+    const [a, b] = [await replica(), await replica()];
+    await lines(a.router, ['p1', 'p2']);
+    await lines(b.router, ['p1', 'p2']);
+    expect(shop.asked).toHaveLength(1);
+
+    shop.products.get('p1')!.name = 'Renamed';
+    const sent = Date.now();
+    publishProductEvent(publisher, 'shop.product.updated', 'p1', { name: 'Renamed' });
+    const name = async ({ router }: Replica) => (await lines(router, ['p1'])).data!.lines[0]!.product.name as string;
+    await until(async () => (await name(a)) === 'Renamed' && (await name(b)) === 'Renamed', 1_000);
+    expect(Date.now() - sent).toBeLessThan(1_000);
+    expect([await name(a), await name(b)]).toEqual(['Renamed', 'Renamed']);
+    // The other product stayed cached.
+    const asked = shop.asked.length;
+    await lines(b.router, ['p2']);
+    expect(shop.asked).toHaveLength(asked);
+  });
+
+  it('keeps nothing of a fetch in flight when another replica hears the event', async () => {
+    const [a, b] = [await replica(), await replica()];
+    // Replica a does not hear this event (as when its copy is still on the way): only b's word reaches Redis.
+    await a.follower.close();
+    a.cache.active = true;
+    shop.delay = 200;
+    const reading = lines(a.router, ['p3']);
+    await until(() => shop.asked.length === 1);
+    shop.products.get('p3')!.stock = 0;
+    publishProductEvent(publisher, 'shop.product.stock_changed', 'p3', { stock: 0, delta: -3 });
+    await until(async () => (await redis.get(`${prefix}version:p3`)) !== null);
+    expect((await reading).data!.lines[0]!.product.stock).toBe(3);
+
+    shop.delay = 0;
+    expect((await lines(b.router, ['p3'])).data!.lines[0]!.product.stock).toBe(0);
+    expect((await lines(a.router, ['p3'])).data!.lines[0]!.product.stock).toBe(0);
+    expect(shop.asked).toEqual([['p3'], ['p3']]);
+
+    // Nor when another replica's event source comes back (it may have missed this product's event).
+    shop.delay = 200;
+    const again = lines(a.router, ['p2']);
+    await until(() => shop.asked.length === 3);
+    shop.products.get('p2')!.name = 'Renamed';
+    await b.cache.clear();
+    expect((await again).data!.lines[0]!.product.name).toBe('Product 2');
+    shop.delay = 0;
+    expect((await lines(a.router, ['p2'])).data!.lines[0]!.product.name).toBe('Renamed');
+  });
+
+  it('never keeps a selection with a per-caller field', async () => {
+    const [a, b] = [await replica(), await replica()];
+    await lines(a.router, ['p1'], 'id name secret', 'Bearer alice');
+    const bob = await lines(b.router, ['p1'], 'id name secret', 'Bearer bob');
+    expect(bob.data!.lines[0]!.product.secret).toBe('Bearer bob');
+    expect(shop.asked).toEqual([['p1'], ['p1']]);
+    expect(await keys('entries:*')).toEqual([]);
+  });
+
+  it('expires each entry after the TTL, and keeps no entity that came with an error or null', async () => {
+    const store = new RedisEntityStore(REDIS_URL, { ttlMs: 300, logger, keyPrefix: prefix });
+    await store.open();
+    const cache = new EntityCache(store);
+    cache.active = true;
+    try {
+      let fetches = 0;
+      // One product a fetch: `bad` comes with an error, `gone` is null.
+      const fetch = async ([representation]: unknown[]) => {
+        fetches++;
+        const { id } = representation as { id: string };
+        if (id === 'bad') return { data: { _entities: [{ name: 'x' }] }, errors: [{ message: 'bad', path: ['_entities', 0] }] };
+        return { data: { _entities: [id === 'gone' ? null : { name: 'x' }] } };
+      };
+      const ask = (id: string, query = NAMES_QUERY) => cache.entities(query, [{ __typename: 'Product', id }], fetch);
+      for (const id of ['ok', 'ok', 'bad', 'bad', 'gone', 'gone']) await ask(id);
+      expect(fetches).toBe(5);
+      // A later entry of the same product, under another selection, does not keep the first one alive.
+      await sleep(200);
+      const skus = NAMES_QUERY.replace('{ name }', '{ name sku }');
+      await ask('ok', skus);
+      expect(fetches).toBe(6);
+      await sleep(150);
+      await ask('ok');
+      expect(fetches).toBe(7);
+      await ask('ok', skus);
+      expect(fetches).toBe(7);
+    } finally {
+      await cache.close();
+    }
+  });
+
+  it('sends every fetch to products while Redis does not answer, and says so once', async () => {
+    const closed = createServer().listen(0, '127.0.0.1');
+    await once(closed, 'listening');
+    const { port } = closed.address() as { port: number };
+    closed.close();
+    const { messages: warnings, logger: watched } = watchedLogger();
+    const store = new RedisEntityStore(`redis://127.0.0.1:${port}`, { ttlMs: 60_000, logger: watched, keyPrefix: prefix });
+    await store.open();
+    const cache = new EntityCache(store);
+    cache.active = true;
+    const router = await startRouter(subgraphs.supergraphSdl, cache);
+    try {
+      for (let i = 0; i < 3; i++) expect((await lines(router, ['p1'])).data!.lines[0]!.product.name).toBe('Product 1');
+      await cache.invalidate('p1');
+      expect(shop.asked).toEqual([['p1'], ['p1'], ['p1']]);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/Redis does not answer/);
+    } finally {
+      await router.stop();
+      await cache.close();
+    }
+  });
+
+  it('reads nothing older than a change that could not reach Redis, once Redis answers again', async () => {
+    const proxy = await redisProxy();
+    const { messages, logger: watched } = watchedLogger();
+    const store = new RedisEntityStore(proxy.url, { ttlMs: 60_000, logger: watched, keyPrefix: prefix });
+    await store.open();
+    const cut = new EntityCache(store);
+    cut.active = true;
+    const router = await startRouter(subgraphs.supergraphSdl, cut);
+    const b = await replica();
+    try {
+      await lines(b.router, ['p1']);
+      expect((await lines(router, ['p1'])).data!.lines[0]!.product.name).toBe('Product 1');
+      expect(shop.asked).toEqual([['p1']]);
+
+      await proxy.cut();
+      await until(() => messages.some((m) => /Redis does not answer/.test(m)));
+      // Only this replica hears the product's event (b's copy is lost, say), and Redis does not get it.
+      shop.products.get('p1')!.name = 'Renamed';
+      await cut.invalidate('p1');
+      expect((await lines(router, ['p1'])).data!.lines[0]!.product.name).toBe('Renamed');
+      await proxy.restore();
+      await until(() => messages.includes('entity cache: Redis answers again'));
+      expect((await lines(router, ['p1'])).data!.lines[0]!.product.name).toBe('Renamed');
+      expect((await lines(b.router, ['p1'])).data!.lines[0]!.product.name).toBe('Renamed');
+    } finally {
+      await router.stop();
+      await cut.close();
+      await proxy.cut();
+    }
+  });
+});
