@@ -5,6 +5,7 @@ export * from './events/index.js';
 export * from './pagination.js';
 export * from './router-secret.js';
 export * from './scalars.js';
+export * from './selection.js';
 export * from './subgraph.js';
 export * from './subgraph-server.js';
 export * from './subscriptions.js';

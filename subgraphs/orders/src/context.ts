@@ -18,6 +18,8 @@ export interface OrdersPageKey {
   buyerId: string;
   limit: number;
   after: { createdAt: Date; id: string } | null;
+  /** Whether the page shows its orders' lines: then they come in the same statement. */
+  items: boolean;
 }
 
 function byKey<K, V>(keys: readonly K[], rows: V[], keyOf: (row: V) => K): V[][] {
@@ -34,7 +36,7 @@ export interface OrdersPage {
 
 /** Per-request DataLoaders: every list of references costs one statement, whatever its length. */
 function createLoaders(db: OrdersDatabase) {
-  return {
+  const loaders = {
     orderById: new DataLoader<string, OrderRow | null>(async (ids) => {
       const rows = await findOrdersByIds(db, ids.filter(isUuid));
       return byKey(ids, rows, (row) => row.id).map((group) => group[0] ?? null);
@@ -47,13 +49,14 @@ function createLoaders(db: OrdersDatabase) {
         // In practice every key of one request asks for the same page shape; group by it to be sure.
         const shapes = new Map<string, OrdersPageKey[]>();
         for (const key of keys) {
-          const shape = JSON.stringify([key.limit, key.after]);
+          const shape = JSON.stringify([key.limit, key.after, key.items]);
           shapes.set(shape, [...(shapes.get(shape) ?? []), key]);
         }
         const pages = new Map<OrdersPageKey, OrdersPage>();
         for (const group of shapes.values()) {
           const buyerIds = group.map((key) => key.buyerId);
-          const rows = await listOrdersOfBuyers(db, buyerIds, group[0]!.limit, group[0]!.after);
+          const rows = await listOrdersOfBuyers(db, buyerIds, group[0]!.limit, group[0]!.after, group[0]!.items);
+          for (const { order, items } of rows) if (items) loaders.itemsByOrderId.prime(order.id, items);
           byKey(buyerIds, rows, (row) => row.order.buyerId).forEach((page, i) =>
             pages.set(group[i]!, { rows: page.map((row) => row.order), total: page[0]?.buyerTotal ?? null }),
           );
@@ -71,6 +74,7 @@ function createLoaders(db: OrdersDatabase) {
       return byKey(productIds, rows, (row) => row.productId).map((group) => group[0] ?? null);
     }),
   };
+  return loaders;
 }
 
 export type Loaders = ReturnType<typeof createLoaders>;

@@ -1,5 +1,5 @@
 import { clientError } from '@shop/service';
-import { ADMIN_ROLE, decodeCursor, encodeCursor, pageSize, requireViewer, toConnection } from '@shop/subgraph';
+import { ADMIN_ROLE, decodeCursor, encodeCursor, pageSize, requireViewer, selectsPath, toConnection } from '@shop/subgraph';
 import type { OrderRow } from '../db/schema.js';
 import type { UserResolvers } from '../generated/resolvers-types.js';
 
@@ -9,7 +9,7 @@ const orderCursor = (order: OrderRow) => encodeCursor(ORDERS_CURSOR, order.creat
 export const User: UserResolvers = {
   __resolveReference: ({ id }) => ({ id }),
 
-  async orders({ id }, { first, after }, { viewer, ordersPage, orderCountOfBuyer }) {
+  async orders({ id }, { first, after }, { viewer, ordersPage, orderCountOfBuyer }, info) {
     const caller = requireViewer(viewer);
     if (caller.id !== id && caller.role !== ADMIN_ROLE) throw clientError('FORBIDDEN', 'You may only read your own orders');
     const size = pageSize(first);
@@ -18,6 +18,7 @@ export const User: UserResolvers = {
       buyerId: id,
       limit: size + 1,
       after: cursor && { createdAt: new Date(cursor.key), id: cursor.id },
+      items: selectsPath(info, ['edges', 'node', 'items']),
     });
     const { total } = page;
     return toConnection(page.rows, size, orderCursor, () => (total === null ? orderCountOfBuyer.load(id) : Promise.resolve(total)));
