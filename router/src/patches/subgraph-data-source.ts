@@ -34,6 +34,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     private readonly dedupe = dedupeEnabled(serviceName, settings()),
     /** Product entities cached by key (products only; entity-cache.ts). */
     private readonly entityCache?: EntityCache,
+    private readonly retryBudgetMs = settings().SUBGRAPH_RETRY_BUDGET_MS,
   ) {
     super({ url });
   }
@@ -79,7 +80,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
         withRetries(
           () => send(body),
           !isMutation,
-          undefined,
+          this.retryBudgetMs,
           (delay) => breaker.retryDelay(delay),
         );
       const answer = isMutation
