@@ -26,13 +26,40 @@ export class SubgraphTimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
+/** Each subgraph URL parsed once: node would otherwise turn the URL into request options on every fetch. */
+const targets = new Map<string, { protocol: string; hostname: string; port: string; path: string; host: string; auth?: string }>();
+function targetOf(url: string) {
+  let target = targets.get(url);
+  if (!target) {
+    const { protocol, hostname, port, pathname, search, host, username, password } = new URL(url);
+    // Subgraph URLs come from the supergraph and the settings, a handful; the bound is for safety only.
+    if (targets.size >= 100) targets.clear();
+    targets.set(
+      url,
+      (target = {
+        protocol,
+        hostname: hostname.replace(/^\[|\]$/g, ''),
+        port,
+        path: pathname + search,
+        host,
+        ...(username && { auth: `${decodeURIComponent(username)}:${decodeURIComponent(password)}` }),
+      }),
+    );
+  }
+  return target;
+}
+
 export function postJson(url: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<SubgraphAnswer> {
-  const target = new URL(url);
+  const target = targetOf(url);
   const transport = target.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const request = transport.request(
-      target,
       {
+        protocol: target.protocol,
+        hostname: target.hostname,
+        port: target.port,
+        path: target.path,
+        auth: target.auth,
         method: 'POST',
         agent: agents[target.protocol as 'http:' | 'https:'],
         headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
