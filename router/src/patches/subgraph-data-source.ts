@@ -32,7 +32,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     private readonly timeoutMs = subgraphTimeoutMs(),
     private readonly routerSecret = settings().ROUTER_SECRET,
     private readonly dedupe = dedupeEnabled(serviceName, settings()),
-    /** Product entities cached by key (products only; entity-cache.ts). */
+    /** Product entities cached by key, and public root queries by text and variables (products only; entity-cache.ts). */
     private readonly entityCache?: EntityCache,
   ) {
     super({ url });
@@ -40,11 +40,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
   /**
    * Replaces the gateway's fetch: node's http client with keep-alive sockets (subgraph-http.ts), each distinct
-   * entity representation sent once (entity-dedupe.ts), product entities answered from the entity cache where
-   * it can (entity-cache.ts), identical queries in flight at once sent once (dedupe.ts), and queries, never
-   * mutations, retried while the subgraph cannot be reached, as during its redeploy, but not through an
-   * outage: the subgraph's circuit breaker (circuit-breaker.ts) ends the retries, and then fails requests at
-   * once until a probe gets through.
+   * entity representation sent once (entity-dedupe.ts), product entities and catalogue queries answered from
+   * the entity cache where it can (entity-cache.ts), identical queries in flight at once sent once (dedupe.ts),
+   * and queries, never mutations, retried while the subgraph cannot be reached, as during its redeploy, but not
+   * through an outage: the subgraph's circuit breaker (circuit-breaker.ts) ends the retries, and then fails
+   * requests at once until a probe gets through.
    */
   override async sendRequest(request: GatewayGraphQLRequest, _context: RouterContext): Promise<GatewayGraphQLResponse> {
     const { http: target, ...payload } = request;
@@ -98,7 +98,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       }
       return JSON.parse(answer.body) as GatewayGraphQLResponse;
     };
-    if (!Array.isArray(representations)) return fetchWith();
+    if (!Array.isArray(representations))
+      return this.entityCache && !isMutation
+        ? this.entityCache.root(payload.query ?? '', payload.variables, () => fetchWith())
+        : fetchWith();
     const unique = deduped ? deduped.unique : representations;
     const response =
       this.entityCache && !isMutation ? await this.entityCache.entities(payload.query ?? '', unique, fetchWith) : await fetchWith(unique);
