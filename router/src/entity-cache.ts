@@ -93,9 +93,15 @@ export class EntityCache<Store extends EntityStore = EntityStore> {
 
   /**
    * Answers an `_entities` fetch of products from the cache where it can, and asks `fetch` for the rest (only
-   * those representations), keeping what it returns. Anything not cacheable goes to `fetch` whole.
+   * those representations), keeping what it returns. Anything not cacheable goes to `fetch` whole. `fetch`
+   * calls `onShared` when its answer is that of an identical fetch already in flight (dedupe.ts): that one was
+   * sent before this lookup, so it may be older than an event the lookup saw, and is not kept.
    */
-  async entities(query: string, representations: unknown[], fetch: (representations: unknown[]) => Promise<Response>): Promise<Response> {
+  async entities(
+    query: string,
+    representations: unknown[],
+    fetch: (representations: unknown[], onShared?: () => void) => Promise<Response>,
+  ): Promise<Response> {
     const cacheable = this.active ? this.cacheable(query) : null;
     const selection = cacheable?.kind === 'entities' ? cacheable.selection : null;
     const ids = selection ? representations.map(productId) : [];
@@ -109,7 +115,11 @@ export class EntityCache<Store extends EntityStore = EntityStore> {
     metrics.routerEntityCacheLookups.inc({ kind: 'entity', result: 'miss' }, missing.length);
     if (missing.length === 0) return { data: { _entities: cached.map((json) => JSON.parse(json!) as unknown) } };
 
-    const response = await fetch(missing.map((i) => representations[i]));
+    let shared = false;
+    const response = await fetch(
+      missing.map((i) => representations[i]),
+      () => (shared = true),
+    );
     const fetched = response.data?._entities;
     if (!Array.isArray(fetched) || fetched.length !== missing.length)
       return missing.length === ids.length ? response : { errors: response.errors ?? [{ message: 'products answered no entities' }] };
@@ -118,7 +128,7 @@ export class EntityCache<Store extends EntityStore = EntityStore> {
       const entity = fetched[j] as unknown;
       return entity === null || failed.has(j) ? [] : [{ id: ids[position]!, json: JSON.stringify(entity) }];
     });
-    if (keep.length > 0 && this.active) await lookup.keep(keep);
+    if (keep.length > 0 && this.active && !shared) await lookup.keep(keep);
     if (missing.length === ids.length) return response;
     // Hits and fetched entities back in the order asked, and the errors' positions with them.
     const entities = cached.map((json) => (json === undefined ? undefined : (JSON.parse(json) as unknown)));
@@ -133,18 +143,23 @@ export class EntityCache<Store extends EntityStore = EntityStore> {
 
   /**
    * Answers a query of products' public root fields from the cache, or asks `fetch` and keeps its answer
-   * unless it has errors. Anything else goes to `fetch`. Each hit is a fresh copy: the gateway merges into
-   * what it is given.
+   * unless it has errors or was shared (as for entities). Anything else goes to `fetch`. Each hit is a fresh
+   * copy: the gateway merges into what it is given.
    */
-  async root(query: string, variables: Record<string, unknown> | undefined, fetch: () => Promise<Response>): Promise<Response> {
+  async root(
+    query: string,
+    variables: Record<string, unknown> | undefined,
+    fetch: (onShared?: () => void) => Promise<Response>,
+  ): Promise<Response> {
     if (!this.active || this.cacheable(query)?.kind !== 'root') return fetch();
     const lookup = await this.store.lookupRoot(`${query}\n${canonicalJson(variables ?? {})}`);
     const hit = lookup.found !== undefined;
     this.stats[hit ? 'rootHits' : 'rootMisses']++;
     metrics.routerEntityCacheLookups.inc({ kind: 'root', result: hit ? 'hit' : 'miss' });
     if (hit) return JSON.parse(lookup.found!) as Response;
-    const response = await fetch();
-    if (response.errors === undefined && response.data && this.active) await lookup.keep(JSON.stringify(response));
+    let shared = false;
+    const response = await fetch(() => (shared = true));
+    if (response.errors === undefined && response.data && this.active && !shared) await lookup.keep(JSON.stringify(response));
     return response;
   }
 

@@ -72,8 +72,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       breaker.answered(admission, answer.closing === true);
       return answer;
     };
-    // One fetch, with the given entity representations in place of the request's (the entity cache's misses).
-    const fetchWith = async (entities?: unknown[]): Promise<GatewayGraphQLResponse> => {
+    // One fetch, with the given entity representations in place of the request's (the entity cache's misses);
+    // `onShared` is called when it is answered by an identical fetch already in flight.
+    const fetchWith = async (entities?: unknown[], onShared?: () => void): Promise<GatewayGraphQLResponse> => {
       const body = JSON.stringify(entities ? { ...payload, variables: { ...payload.variables, representations: entities } } : payload);
       const fetchAnswer = () =>
         withRetries(
@@ -89,9 +90,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
             await this.entityCache?.clear();
           })
         : this.dedupe
-          ? await inFlightFetches.run(fetchKey(this.serviceName, headers.authorization, body), fetchAnswer, () =>
-              metrics.routerSharedFetches.inc({ subgraph: this.serviceName }),
-            )
+          ? await inFlightFetches.run(fetchKey(this.serviceName, headers.authorization, body), fetchAnswer, () => {
+              metrics.routerSharedFetches.inc({ subgraph: this.serviceName });
+              onShared?.();
+            })
           : await fetchAnswer();
       if (answer.status < 200 || answer.status >= 300 || !answer.contentType.includes('json')) {
         throw new Error(`${this.serviceName} answered HTTP ${answer.status} (${answer.contentType})`);
@@ -100,7 +102,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     };
     if (!Array.isArray(representations))
       return this.entityCache && !isMutation
-        ? this.entityCache.root(payload.query ?? '', payload.variables, () => fetchWith())
+        ? this.entityCache.root(payload.query ?? '', payload.variables, (onShared) => fetchWith(undefined, onShared))
         : fetchWith();
     const unique = deduped ? deduped.unique : representations;
     const response =

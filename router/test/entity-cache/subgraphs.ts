@@ -54,7 +54,7 @@ export const shop = {
   asked: [] as string[][],
   /** The variables of each query of root fields products was asked. */
   rootAsked: [] as Record<string, unknown>[],
-  /** Products whose entity fetch fails. */
+  /** Products whose entity fetch, or root field `product`, fails. */
   failing: new Set<string>(),
   /** Milliseconds each entity or catalogue page takes to answer, after it was read. */
   delay: 0,
@@ -90,7 +90,10 @@ const resolvers = {
       secret: (_: unknown, __: unknown, context: { authorization?: string }) => context.authorization ?? null,
     },
     Query: {
-      product: (_: unknown, { id }: { id: string }) => structuredClone(shop.products.get(id)) ?? null,
+      product: (_: unknown, { id }: { id: string }) => {
+        if (shop.failing.has(id)) throw new Error(`product ${id} fails`);
+        return structuredClone(shop.products.get(id)) ?? null;
+      },
       /** Pages in id order; the cursor is a product's id. */
       products: async (_: unknown, { first = 10, after, filter = {} }: { first?: number; after?: string; filter?: PriceFilter }) => {
         const { minPrice, maxPrice } = filter;
