@@ -79,6 +79,11 @@ export class MemoryEntityStore implements EntityStore {
     }
   }
 
+  async dropRoots(): Promise<void> {
+    this.generation++;
+    this.roots.clear();
+  }
+
   async clear(): Promise<void> {
     this.generation++;
     this.products.clear();

@@ -17,7 +17,7 @@ import type { EntityLookup, EntityStore, RootLookup } from './entity-cache.js';
  *   products mutation through a replica. Entries of an older generation are never read, and expire by themselves.
  * - `root:<hash of the query text and variables>`: a root query's answer, `<roots version> <answer JSON>`,
  *   expiring with the TTL.
- * - `roots-version`: bumped by every products event and with the generation. A root entry of another version is
+ * - `roots-version`: bumped by every products event, after an orders mutation, and with the generation. A root entry of another version is
  *   never read, and a fetch keeps its answer only if the version is still the one its lookup read.
  *
  * Versions and the generation never expire (one small key per product created or changed): a Redis that evicts
@@ -178,6 +178,10 @@ export class RedisEntityStore implements EntityStore {
   async invalidate(id: string): Promise<void> {
     const [version, entries] = this.keys(id);
     await this.change((redis) => redis.multi().incr(version).del(entries).incr(this.rootsVersionKey()).exec());
+  }
+
+  dropRoots(): Promise<void> {
+    return this.change((redis) => redis.incr(this.rootsVersionKey()));
   }
 
   clear(): Promise<void> {

@@ -60,6 +60,8 @@ export interface EntityStore {
   lookupRoot(key: string): Promise<RootLookup>;
   /** A product changed: its entries and every root entry go, and lookups made before this keep nothing of them. */
   invalidate(id: string): Promise<void>;
+  /** Every root entry goes, and root lookups made before this keep nothing. */
+  dropRoots(): Promise<void>;
   /** Everything goes, and lookups made before this keep nothing. */
   clear(): Promise<void>;
   close(): Promise<void>;
@@ -85,6 +87,11 @@ export class EntityCache<Store extends EntityStore = EntityStore> {
   /** Everything goes: the event source was lost, so no entry can be trusted to be current. */
   clear(): Promise<void> {
     return this.store.clear();
+  }
+
+  /** Every root query's entry goes: stock or the catalogue may have changed, it is not known which product's. */
+  dropRoots(): Promise<void> {
+    return this.store.dropRoots();
   }
 
   close(): Promise<void> {

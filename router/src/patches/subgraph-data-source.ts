@@ -34,6 +34,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     private readonly dedupe = dedupeEnabled(serviceName, settings()),
     /** Product entities cached by key, and public root queries by text and variables (products only; entity-cache.ts). */
     private readonly entityCache?: EntityCache,
+    /** What a mutation of this subgraph does to the entity cache once answered, so that its client reads its own writes. */
+    private readonly afterMutation?: () => Promise<void>,
   ) {
     super({ url });
   }
@@ -87,7 +89,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
         ? await fetchAnswer().finally(async () => {
             inFlightFetches.forgetInFlight();
             // A product changed through this router shows in its next read, before the change's event arrives.
-            await this.entityCache?.clear();
+            await this.afterMutation?.();
           })
         : this.dedupe
           ? await inFlightFetches.run(fetchKey(this.serviceName, headers.authorization, body), fetchAnswer, () => {

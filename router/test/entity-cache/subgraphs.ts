@@ -19,6 +19,7 @@ const federation = 'extend schema @link(url: "https://specs.apollo.dev/federatio
 const SDL = {
   orders: `${federation}
     type Query { lines(ids: [ID!]!): [Line!]! }
+    type Mutation { reserve(id: ID!, quantity: Int!): Int! }
     type Line { quantity: Int! product: Product! }
     type Product @key(fields: "id") { id: ID! }`,
   products: `${federation}
@@ -76,7 +77,11 @@ export const shop = {
 };
 
 const resolvers = {
-  orders: { Query: { lines: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => ({ quantity: 1, product: { id } })) } },
+  orders: {
+    Query: { lines: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => ({ quantity: 1, product: { id } })) },
+    // Takes stock as orders does through products (which publishes its event some time later): the stock left.
+    Mutation: { reserve: (_: unknown, { id, quantity }: { id: string; quantity: number }) => (shop.products.get(id)!.stock -= quantity) },
+  },
   products: {
     Product: {
       __resolveReference: async ({ id }: { id: string }) => {
