@@ -9,6 +9,7 @@ import { natsAnswers, TEST_NATS_URL } from './stream.js';
  * The router's entity cache of product fields (router/src/entity-cache.ts) on a stack of its own with NATS: an
  * order history read twice asks products once, and a product changed behind the router's back (at products
  * directly) shows in the next history within a second, through the products event that drops the cached entry.
+ * Likewise a catalogue page, and a product created behind the router's back.
  */
 
 const ROUTER_SECRET = 'entity-cache-router-secret';
@@ -19,6 +20,11 @@ let cleanup: (() => Promise<void>) | undefined;
 
 const send = (name: string, variables: Record<string, unknown>, token?: string) =>
   post({ query: contractOperation(name), operationName: name, variables }, token, routerUrl);
+/** Sent to products directly, not through the router: only the products event can tell the router. */
+const atProducts = (name: string, variables: Record<string, unknown>) =>
+  post({ query: contractOperation(name), operationName: name, variables }, admin, `${stack.products.url}/graphql`, {
+    'x-router-secret': ROUTER_SECRET,
+  });
 const productFetches = async () => sumMetric(await (await fetch(`${stack.products.opsUrl}/metrics`)).text(), 'graphql_requests_total');
 
 beforeAll(async () => {
@@ -72,22 +78,50 @@ describe('entity cache at the router', () => {
     for (let i = 0; i < 5; i++) expect((await history()).name).toBe('Cached item');
     expect(await productFetches()).toBe(settled);
 
-    // Sent to products directly, not through the router: only the products event can tell the router.
-    const changed = await post(
-      {
-        query: contractOperation('UpdateProduct'),
-        operationName: 'UpdateProduct',
-        variables: { id: productId, input: { name: 'Renamed item' } },
-      },
-      admin,
-      `${stack.products.url}/graphql`,
-      { 'x-router-secret': ROUTER_SECRET },
-    );
+    const changed = await atProducts('UpdateProduct', { id: productId, input: { name: 'Renamed item' } });
     expect(changed.errors).toBeUndefined();
     const started = Date.now();
     let name = (await history()).name;
     while (name !== 'Renamed item' && Date.now() - started < 1_000) name = (await history()).name;
     expect(name).toBe('Renamed item');
+    expect(Date.now() - started).toBeLessThan(1_000);
+  });
+
+  it('reads a catalogue page once for repeated requests, and shows a product created behind its back within a second', async () => {
+    const category = `cache-${randomUUID()}`;
+    const input = (name: string) => ({
+      sku: `EC-${randomUUID()}`,
+      name,
+      description: '',
+      category,
+      price: { amount: 700, currency: 'USD' },
+      stock: 3,
+    });
+    expect((await send('CreateProduct', { input: input('First') }, admin)).errors).toBeUndefined();
+    const page = async () => {
+      const response = await send('Catalogue', { first: 20, filter: { category } });
+      expect(response.errors).toBeUndefined();
+      return response.data.products as { totalCount: number; edges: { node: { name: string } }[] };
+    };
+
+    // The created event drops the root entries too: read until a page costs products no request.
+    let cached = false;
+    for (let i = 0; i < 50 && !cached; i++) {
+      const fetches = await productFetches();
+      await page();
+      cached = (await productFetches()) === fetches;
+      if (!cached) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(cached).toBe(true);
+    const settled = await productFetches();
+    for (let i = 0; i < 5; i++) expect((await page()).totalCount).toBe(1);
+    expect(await productFetches()).toBe(settled);
+
+    expect((await atProducts('CreateProduct', { input: input('Second') })).errors).toBeUndefined();
+    const started = Date.now();
+    let count = (await page()).totalCount;
+    while (count !== 2 && Date.now() - started < 1_000) count = (await page()).totalCount;
+    expect(count).toBe(2);
     expect(Date.now() - started).toBeLessThan(1_000);
   });
 });
