@@ -6,7 +6,6 @@ import { ApolloServer } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '@shop/service';
-import type { Redis } from 'ioredis';
 import { EntityCache, type EntityStore } from '../../src/entity-cache.js';
 import { followProductChanges } from '../../src/entity-cache-events.js';
 import { createGateway, type RouterContext } from '../../src/gateway.js';
@@ -210,13 +209,6 @@ export async function startReplica<Store extends EntityStore>(
       await cache.close();
     },
   };
-}
-
-/** The keys under `prefix` in Redis. */
-export async function keysUnder(redis: Redis, prefix: string, pattern = '*'): Promise<string[]> {
-  const found: string[] = [];
-  for await (const batch of redis.scanStream({ match: `${prefix}${pattern}` })) found.push(...(batch as string[]));
-  return found;
 }
 
 let requestIds = 0;

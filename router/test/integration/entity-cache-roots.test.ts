@@ -1,25 +1,13 @@
-import { randomUUID } from 'node:crypto';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '@shop/service';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EntityCache, type EntityStore } from '../../src/entity-cache.js';
 import { cacheableFetch } from '../../src/entity-cache-fields.js';
 import { MemoryEntityStore } from '../../src/entity-cache-memory.js';
 import { RedisEntityStore } from '../../src/entity-cache-redis.js';
-import {
-  CATALOGUE,
-  keysUnder,
-  publishProductEvent,
-  query,
-  shop,
-  startReplica,
-  startSubgraphs,
-  until,
-  type Replica,
-} from '../entity-cache/subgraphs.js';
+import { NATS_URL, REDIS_URL, useServices } from '../entity-cache/services.js';
+import { CATALOGUE, publishProductEvent, query, shop, until, type Replica } from '../entity-cache/subgraphs.js';
 
 // Products' public root queries (the catalogue, a product by id) in the router's entity cache, in each store:
 // this process's memory, and Redis shared by replicas. The real gateway against real HTTP subgraphs
@@ -27,59 +15,24 @@ import {
 // Every products event drops every root entry, so only the tests of events follow NATS: the others switch
 // their cache on themselves, out of reach of another run's products events.
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
-
-let subgraphs: Awaited<ReturnType<typeof startSubgraphs>>;
-let publisher: NatsConnection;
-let redis: Redis;
-/** Each test's own Redis keys, deleted after it. */
-let prefix: string;
-let replicas: Replica<EntityStore>[] = [];
+const services = useServices('entity-cache-roots');
 
 const stores = {
   memory: async () => new MemoryEntityStore({ maxProducts: 100, maxRootQueries: 100, ttlMs: 60_000 }),
   redis: async () => {
-    const store = new RedisEntityStore(REDIS_URL, { ttlMs: 60_000, logger: createLogger('router'), keyPrefix: prefix });
+    const store = new RedisEntityStore(REDIS_URL, { ttlMs: 60_000, logger: createLogger('router'), keyPrefix: services.prefix });
     await store.open();
     return store;
   },
 };
 
 /** A router replica with its own cache (in Redis, all share one); following the products events with `events`. */
-async function replicaIn(kind: keyof typeof stores, { events = false } = {}): Promise<Replica<EntityStore>> {
-  const started = await startReplica<EntityStore>(subgraphs.supergraphSdl, await stores[kind](), events ? NATS_URL : undefined);
-  replicas.push(started);
-  return started;
-}
+const replicaIn = async (kind: keyof typeof stores, { events = false } = {}) =>
+  services.replica<EntityStore>(await stores[kind](), events ? NATS_URL : undefined);
 
 type Page = { totalCount: number; edges: { node: { id: string; name: string; stock: number } }[] };
 const page = async ({ router }: Replica<EntityStore>, variables: Record<string, unknown> = { first: 10 }, authorization?: string) =>
   (await query<{ products: Page }>(router, CATALOGUE, variables, authorization)).data!.products;
-
-beforeAll(async () => {
-  subgraphs = await startSubgraphs();
-  publisher = await connect({ servers: NATS_URL, timeout: 2_000 });
-  redis = new Redis(REDIS_URL);
-});
-
-afterAll(async () => {
-  subgraphs.close();
-  await publisher.close();
-  redis.disconnect();
-});
-
-beforeEach(() => {
-  shop.reset();
-  prefix = `test:entity-cache-roots:${randomUUID()}:`;
-});
-
-afterEach(async () => {
-  for (const replica of replicas) await replica.close();
-  replicas = [];
-  const left = await keysUnder(redis, prefix);
-  if (left.length) await redis.del(...left);
-});
 
 describe.each(['memory', 'redis'] as const)('root queries cached in %s', (kind) => {
   const replica = (options?: { events: boolean }) => replicaIn(kind, options);
@@ -108,7 +61,7 @@ describe.each(['memory', 'redis'] as const)('root queries cached in %s', (kind) 
     expect(a.cache.stats).toMatchObject({ rootHits: 3, rootMisses: 4 });
 
     // A stock gateway, asking products itself, answers the same.
-    const stock = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl: subgraphs.supergraphSdl }) });
+    const stock = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl: services.subgraphs.supergraphSdl }) });
     await stock.start();
     try {
       expect(await query(stock as never, CATALOGUE, { first: 2 })).toEqual(second);
@@ -147,7 +100,7 @@ describe.each(['memory', 'redis'] as const)('root queries cached in %s', (kind) 
       for (const each of both) expect(seen(await page(each)), type).toBe(false);
       const asked = shop.rootAsked.length;
       const sent = Date.now();
-      publishProductEvent(publisher, type, id);
+      publishProductEvent(services.publisher, type, id);
       for (const each of both) await until(async () => seen(await page(each)), 1_000);
       expect(Date.now() - sent, type).toBeLessThan(1_000);
       for (const each of both) expect(seen(await page(each)), type).toBe(true);
@@ -204,7 +157,7 @@ describe.each(['memory', 'redis'] as const)('root queries cached in %s', (kind) 
     const bob = await query(a.router, secret, {}, 'Bearer bob');
     expect(bob.data!.products.edges[0].node.secret).toBe('Bearer bob');
     expect(shop.rootAsked).toHaveLength(6);
-    if (kind === 'redis') expect(await keysUnder(redis, prefix, 'root:*')).toEqual([]);
+    if (kind === 'redis') expect(await services.keys('root:*')).toEqual([]);
 
     // A client reads its own writes: the mutation is sent, and the page is asked again.
     await page(a);
@@ -226,9 +179,9 @@ describe('root queries shared in Redis', () => {
     expect(await query(b.router, CATALOGUE, { first: 3 })).toEqual(first);
     expect(shop.rootAsked).toHaveLength(1);
     expect(b.cache.stats).toMatchObject({ rootHits: 1, rootMisses: 0 });
-    const [entry, ...more] = await keysUnder(redis, prefix, 'root:*');
+    const [entry, ...more] = await services.keys('root:*');
     expect(more).toEqual([]);
-    const ttl = await redis.pttl(entry!);
+    const ttl = await services.redis.pttl(entry!);
     expect(ttl).toBeGreaterThan(50_000);
     expect(ttl).toBeLessThanOrEqual(60_000);
   });
