@@ -60,7 +60,7 @@ export class MemoryEntityStore implements EntityStore {
     return {
       found,
       keep: async (json) => {
-        // Every generation is a product's change or a clear, and either drops every root entry.
+        // Each new generation (a product's change, dropRoots, a clear) dropped every root entry.
         if (this.generation === startedAt)
           setBounded(this.roots, key, { json, expiresAt: now + this.options.ttlMs }, this.options.maxRootQueries);
       },

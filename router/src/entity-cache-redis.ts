@@ -17,13 +17,14 @@ import type { EntityLookup, EntityStore, RootLookup } from './entity-cache.js';
  *   products mutation through a replica. Entries of an older generation are never read, and expire by themselves.
  * - `root:<hash of the query text and variables>`: a root query's answer, `<roots version> <answer JSON>`,
  *   expiring with the TTL.
- * - `roots-version`: bumped by every products event, after an orders mutation, and with the generation. A root entry of another version is
- *   never read, and a fetch keeps its answer only if the version is still the one its lookup read.
+ * - `roots-version`: bumped by every products event, after an orders mutation, and with the generation. A root
+ *   entry of another version is never read, and a fetch keeps its answer only if the version is still the one
+ *   its lookup read.
  *
  * Versions and the generation never expire (one small key per product created or changed): a Redis that evicts
  * keys must evict only keys with a TTL (`volatile-*` policies, or none). Expiry is by Redis's clock, so the
- * replicas' clocks do not matter. Should Redis not answer, fetches go to products and nothing is kept; a change that could
- * not be written drops everything (a new generation) before the cache is read again.
+ * replicas' clocks do not matter. Should Redis not answer, fetches go to products and nothing is kept; a change
+ * that could not be written drops everything (a new generation) before the cache is read again.
  */
 
 /** Redis's clock in milliseconds, as `now`. */

@@ -15,8 +15,9 @@ import { cacheableFetch, type CacheableFetch } from './entity-cache-fields.js';
  * Only fetches are cached whose every selected field is public (entity-cache-fields.ts): nothing per caller (an
  * admin-only field, say) is ever kept. Entities that came with an error, or null, are not kept, nor is a root
  * answer with any error. An entry also expires after a TTL, a bound on staleness should an event be lost. A
- * fetch in flight when an event arrives does not store what it read: it may be older than the event. Without
- * an event source the cache is not used at all (entity-cache-events.ts).
+ * fetch in flight when an event arrives does not store what it read: it may be older than the event; nor does
+ * one answered by an identical fetch sent before its lookup (dedupe.ts). Without an event source the cache is
+ * not used at all (entity-cache-events.ts).
  *
  * This file answers fetches; the entries live in a store behind EntityStore: this process's memory by default,
  * or with REDIS_URL one Redis shared by every router replica.
