@@ -51,8 +51,17 @@ export interface Measurement {
    * `outbox_relay_lag_seconds`), quantiles interpolated within the histogram's buckets.
    */
   relayLag?: { events: number; p50: number; p99: number; within200ms: number };
-  /** Our router only: subgraph fetches answered by an identical one in flight, and its entity cache's lookups. */
-  router?: { sharedFetchesPerRequest: number; entityCacheHits: number; entityCacheMisses: number };
+  /**
+   * Our router only: subgraph fetches answered by an identical one in flight, and its entity cache's lookups of
+   * product entities and of root queries (absent from results taken before root queries were cached).
+   */
+  router?: {
+    sharedFetchesPerRequest: number;
+    entityCacheHits: number;
+    entityCacheMisses: number;
+    rootCacheHits?: number;
+    rootCacheMisses?: number;
+  };
   /** Share of the whole machine's CPU (every core, every process, the kernel) busy during the timed run. */
   machineBusy?: number;
   /** With --rounds above 1: each round's own figures, which the others combine. */
@@ -251,12 +260,14 @@ export function formatReport(results: BenchResults): string {
     'stack cpu: all of them together. The limit is the products subgraph asked directly (direct) or 2 cores over the CPU per',
     'request of subgraphs and PostgreSQL under our router (computed).',
   );
+  const hitRate = (hits: number, misses: number) =>
+    hits + misses ? `hit rate ${num((100 * hits) / (hits + misses), 1)}% of ${hits + misses} lookups` : 'not used';
   const sharing = results.workloads.flatMap(({ workload, measurements }) => {
     const r = measurements.ours?.router;
     if (!r) return [];
-    const lookups = r.entityCacheHits + r.entityCacheMisses;
+    const roots = r.rootCacheHits === undefined ? '' : `; root queries ${hitRate(r.rootCacheHits, r.rootCacheMisses ?? 0)}`;
     return [
-      `  ${workload}: ${num(r.sharedFetchesPerRequest, 2)} fetches shared per request; entity cache ${lookups ? `hit rate ${num((100 * r.entityCacheHits) / lookups, 1)}% of ${lookups} lookups` : 'not used'}`,
+      `  ${workload}: ${num(r.sharedFetchesPerRequest, 2)} fetches shared per request; entity cache ${hitRate(r.entityCacheHits, r.entityCacheMisses)}${roots}`,
     ];
   });
   if (sharing.length) out.push('', 'Our router: in-flight sharing and the entity cache (on only with BENCH_NATS_URL)', ...sharing);

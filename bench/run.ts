@@ -474,7 +474,8 @@ async function main() {
     // Seeded PENDING orders are up to a year old: the recovery sweep must not cancel them in the middle of a run.
     ORDER_HOLD_MINUTES: String(10 * 365 * 24 * 60),
     // BENCH_NATS_URL: the subgraphs publish their events to NATS and our router follows them, which turns its
-    // entity cache on (router/src/entity-cache.ts); without it events stay in each process and the cache is off.
+    // entity cache of products and catalogue queries on (router/src/entity-cache.ts); without it events stay in
+    // each process and the cache is off.
     ...(process.env.BENCH_NATS_URL && { NATS_URL: process.env.BENCH_NATS_URL }),
     // Tracing and usage reporting would measure the exporters, not the gateways.
     OTEL_EXPORTER_OTLP_ENDPOINT: '',
@@ -800,6 +801,8 @@ function combineRounds(rounds: Measurement[]): Measurement {
         sharedFetchesPerRequest: weighted((m) => m.router?.sharedFetchesPerRequest ?? NaN),
         entityCacheHits: rounds.reduce((sum, m) => sum + (m.router?.entityCacheHits ?? 0), 0),
         entityCacheMisses: rounds.reduce((sum, m) => sum + (m.router?.entityCacheMisses ?? 0), 0),
+        rootCacheHits: rounds.reduce((sum, m) => sum + (m.router?.rootCacheHits ?? 0), 0),
+        rootCacheMisses: rounds.reduce((sum, m) => sum + (m.router?.rootCacheMisses ?? 0), 0),
       },
     }),
     machineBusy: weighted((m) => m.machineBusy ?? NaN),
@@ -810,14 +813,22 @@ function combineRounds(rounds: Measurement[]): Measurement {
   };
 }
 
-/** Our router's own counters: subgraph fetches answered by an identical one in flight, entity cache lookups. */
-async function routerCounters(gateway: Gateway): Promise<{ shared: number; hits: number; misses: number } | undefined> {
+/**
+ * Our router's own counters: subgraph fetches answered by an identical one in flight, and the entity cache's
+ * lookups of product entities and of root queries (the catalogue).
+ */
+async function routerCounters(
+  gateway: Gateway,
+): Promise<{ shared: number; hits: number; misses: number; rootHits: number; rootMisses: number } | undefined> {
   if (!gateway.opsUrl) return undefined;
   const text = await (await fetch(`${gateway.opsUrl}/metrics`)).text();
+  const lookups = (kind: string, result: string) => sumMetric(text, 'router_entity_cache_lookups_total', { kind, result });
   return {
     shared: sumMetric(text, 'router_subgraph_fetches_shared_total'),
-    hits: sumMetric(text, 'router_entity_cache_lookups_total', { result: 'hit' }),
-    misses: sumMetric(text, 'router_entity_cache_lookups_total', { result: 'miss' }),
+    hits: lookups('entity', 'hit'),
+    misses: lookups('entity', 'miss'),
+    rootHits: lookups('root', 'hit'),
+    rootMisses: lookups('root', 'miss'),
   };
 }
 
@@ -857,6 +868,8 @@ async function timed(gateway: Gateway, subgraphs: Record<Subgraph, ServiceProces
           sharedFetchesPerRequest: (routerAfter.shared - routerBefore.shared) / outcome.sent,
           entityCacheHits: routerAfter.hits - routerBefore.hits,
           entityCacheMisses: routerAfter.misses - routerBefore.misses,
+          rootCacheHits: routerAfter.rootHits - routerBefore.rootHits,
+          rootCacheMisses: routerAfter.rootMisses - routerBefore.rootMisses,
         },
       }),
     machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),

@@ -9,6 +9,7 @@ import { natsAnswers, TEST_NATS_URL } from './stream.js';
  * The router's entity cache of product fields (router/src/entity-cache.ts) on a stack of its own with NATS: an
  * order history read twice asks products once, and a product changed behind the router's back (at products
  * directly) shows in the next history within a second, through the products event that drops the cached entry.
+ * Likewise a catalogue page, and a product created behind the router's back.
  */
 
 const ROUTER_SECRET = 'entity-cache-router-secret';
@@ -19,7 +20,41 @@ let cleanup: (() => Promise<void>) | undefined;
 
 const send = (name: string, variables: Record<string, unknown>, token?: string) =>
   post({ query: contractOperation(name), operationName: name, variables }, token, routerUrl);
+/** Sent to products directly, not through the router: only the products event can tell the router. */
+const atProducts = (name: string, variables: Record<string, unknown>) =>
+  post({ query: contractOperation(name), operationName: name, variables }, admin, `${stack.products.url}/graphql`, {
+    'x-router-secret': ROUTER_SECRET,
+  });
 const productFetches = async () => sumMetric(await (await fetch(`${stack.products.opsUrl}/metrics`)).text(), 'graphql_requests_total');
+
+/**
+ * Reads until a read costs products no request (the cache is on once the router reaches NATS, and the events of
+ * the test's own changes drop entries), then five more, which must cost none; returns what these five read.
+ */
+async function readCached<T>(read: () => Promise<T>): Promise<T[]> {
+  let cached = false;
+  for (let i = 0; i < 50 && !cached; i++) {
+    const fetches = await productFetches();
+    await read();
+    cached = (await productFetches()) === fetches;
+    if (!cached) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  expect(cached).toBe(true);
+  const settled = await productFetches();
+  const reads: T[] = [];
+  for (let i = 0; i < 5; i++) reads.push(await read());
+  expect(await productFetches()).toBe(settled);
+  return reads;
+}
+
+/** Reads until `changed` holds, which it must within a second. */
+async function changesWithinASecond<T>(read: () => Promise<T>, changed: (value: T) => boolean): Promise<void> {
+  const started = Date.now();
+  let value = await read();
+  while (!changed(value) && Date.now() - started < 1_000) value = await read();
+  expect(changed(value)).toBe(true);
+  expect(Date.now() - started).toBeLessThan(1_000);
+}
 
 beforeAll(async () => {
   if (!(await natsAnswers())) throw new Error(`NATS does not answer at ${TEST_NATS_URL}: start nats-server -js (see .ci/run)`);
@@ -58,36 +93,33 @@ describe('entity cache at the router', () => {
       return response.data.me.orders.edges[0].node.items[0].product as { id: string; name: string };
     };
 
-    // The placed order's stock change drops the entry too, and the cache starts when the router reaches NATS:
-    // read until a history costs products no request.
-    let cached = false;
-    for (let i = 0; i < 50 && !cached; i++) {
-      const fetches = await productFetches();
-      await history();
-      cached = (await productFetches()) === fetches;
-      if (!cached) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(cached).toBe(true);
-    const settled = await productFetches();
-    for (let i = 0; i < 5; i++) expect((await history()).name).toBe('Cached item');
-    expect(await productFetches()).toBe(settled);
+    for (const { name } of await readCached(history)) expect(name).toBe('Cached item');
 
-    // Sent to products directly, not through the router: only the products event can tell the router.
-    const changed = await post(
-      {
-        query: contractOperation('UpdateProduct'),
-        operationName: 'UpdateProduct',
-        variables: { id: productId, input: { name: 'Renamed item' } },
-      },
-      admin,
-      `${stack.products.url}/graphql`,
-      { 'x-router-secret': ROUTER_SECRET },
-    );
+    const changed = await atProducts('UpdateProduct', { id: productId, input: { name: 'Renamed item' } });
     expect(changed.errors).toBeUndefined();
-    const started = Date.now();
-    let name = (await history()).name;
-    while (name !== 'Renamed item' && Date.now() - started < 1_000) name = (await history()).name;
-    expect(name).toBe('Renamed item');
-    expect(Date.now() - started).toBeLessThan(1_000);
+    await changesWithinASecond(history, ({ name }) => name === 'Renamed item');
+  });
+
+  it('reads a catalogue page once for repeated requests, and shows a product created behind its back within a second', async () => {
+    const category = `cache-${randomUUID()}`;
+    const input = (name: string) => ({
+      sku: `EC-${randomUUID()}`,
+      name,
+      description: '',
+      category,
+      price: { amount: 700, currency: 'USD' },
+      stock: 3,
+    });
+    expect((await send('CreateProduct', { input: input('First') }, admin)).errors).toBeUndefined();
+    const page = async () => {
+      const response = await send('Catalogue', { first: 20, filter: { category } });
+      expect(response.errors).toBeUndefined();
+      return response.data.products as { totalCount: number; edges: { node: { name: string } }[] };
+    };
+
+    for (const { totalCount } of await readCached(page)) expect(totalCount).toBe(1);
+
+    expect((await atProducts('CreateProduct', { input: input('Second') })).errors).toBeUndefined();
+    await changesWithinASecond(page, ({ totalCount }) => totalCount === 2);
   });
 });

@@ -39,12 +39,14 @@ export const routerSettings = serviceSettings
     DEDUPE_OPERATIONS: setting.boolean(false),
     /** NATS, for the products events that keep the entity cache current; without it the cache is off. */
     NATS_URL: setting.url(['nats', 'tls']),
-    /** Product fields cached by entity key (router/src/entity-cache.ts), when NATS_URL is set. */
+    /** Product fields cached by entity key, and catalogue queries by text (router/src/entity-cache.ts), when NATS_URL is set. */
     ENTITY_CACHE: setting.boolean(true),
     /** How long a cached product entity is kept at most, should an event be lost. */
     ENTITY_CACHE_TTL_MS: setting.integer(60_000, { min: 1 }),
     /** Products kept at most in memory; the least recently read go first. Not used with REDIS_URL. */
     ENTITY_CACHE_MAX_PRODUCTS: setting.integer(10_000, { min: 1 }),
+    /** Answers of root queries (catalogue pages, a product by id or sku) kept at most in memory, as above. */
+    ENTITY_CACHE_MAX_ROOT_QUERIES: setting.integer(1_000, { min: 1 }),
     /** Redis where every router replica keeps and reads the entity cache; unset: each process caches alone. */
     REDIS_URL: redisUrlSetting(),
     /**

@@ -2,12 +2,15 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '@shop/service';
 import type { EntityCache } from './entity-cache.js';
 
-/** The products events after which a product's cached fields are stale (docs/events.md). */
-export const PRODUCT_CHANGE_SUBJECTS = ['shop.product.updated', 'shop.product.stock_changed'];
+/**
+ * The products events after which a product's cached fields, and every cached root query, are stale
+ * (docs/events.md): a new product changes no entity entry, but it can join any catalogue page.
+ */
+export const PRODUCT_CHANGE_SUBJECTS = ['shop.product.created', 'shop.product.updated', 'shop.product.stock_changed'];
 
 /**
- * Feeds the entity cache its invalidations from NATS (`NATS_URL`): each products event that changes a product
- * drops that product's entries. Plain subscriptions on the subjects, which see every message JetStream stores
+ * Feeds the entity cache its invalidations from NATS (`NATS_URL`): each products event drops that product's
+ * entries and every root query's. Plain subscriptions on the subjects, which see every message JetStream stores
  * as it is published. The cache is used only while the connection is up: on a disconnect it is switched off
  * and emptied (events may be missed meanwhile), and on reconnecting it starts again empty. A cache shared in
  * Redis is emptied for every replica then, since this replica cannot tell whether the others missed events too.

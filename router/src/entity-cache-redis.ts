@@ -1,7 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from '@shop/service';
 import { SharedRedis } from '@shop/service/redis';
 import type { Redis } from 'ioredis';
-import type { EntityLookup, EntityStore } from './entity-cache.js';
+import type { EntityLookup, EntityStore, RootLookup } from './entity-cache.js';
 
 /**
  * The entity cache's entries in Redis (REDIS_URL), shared by every router replica: a product one replica
@@ -14,11 +15,16 @@ import type { EntityLookup, EntityStore } from './entity-cache.js';
  *   reaches any replica keeps nothing. Every replica receives each event and bumps it: repeats are harmless.
  * - `generation`: bumped when a replica's event source (re)connects, as it may have missed events, and after a
  *   products mutation through a replica. Entries of an older generation are never read, and expire by themselves.
+ * - `root:<hash of the query text and variables>`: a root query's answer, `<roots version> <answer JSON>`,
+ *   expiring with the TTL.
+ * - `roots-version`: bumped by every products event, after an orders mutation, and with the generation. A root
+ *   entry of another version is never read, and a fetch keeps its answer only if the version is still the one
+ *   its lookup read.
  *
- * Versions and the generation never expire (one small key per product that changed): a Redis that evicts keys
- * must evict only keys with a TTL (`volatile-*` policies, or none). Expiry is by Redis's clock, so the replicas'
- * clocks do not matter. Should Redis not answer, fetches go to products and nothing is kept; a change that could
- * not be written drops everything (a new generation) before the cache is read again.
+ * Versions and the generation never expire (one small key per product created or changed): a Redis that evicts
+ * keys must evict only keys with a TTL (`volatile-*` policies, or none). Expiry is by Redis's clock, so the
+ * replicas' clocks do not matter. Should Redis not answer, fetches go to products and nothing is kept; a change
+ * that could not be written drops everything (a new generation) before the cache is read again.
  */
 
 /** Redis's clock in milliseconds, as `now`. */
@@ -71,10 +77,21 @@ end
 return kept
 `;
 
+/**
+ * KEYS: the roots' version, the root entry. ARGV: the version the lookup saw, the TTL left in milliseconds, the
+ * answer JSON. Writes nothing once the version moved: the fetch may have read before a change.
+ */
+const KEEP_ROOT = `
+if (redis.call('GET', KEYS[1]) or '0') ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[2], ARGV[1] .. ' ' .. ARGV[3], 'PX', ARGV[2])
+return 1
+`;
+
 /** The client with the scripts above, defined on it once (sent by hash, the text only when Redis lacks it). */
 type ScriptedRedis = Redis & {
   lookupEntities(numberOfKeys: number, ...keysAndArgs: string[]): Promise<[number, string, ...(string | null)[]]>;
   keepEntities(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number>;
+  keepRoot(numberOfKeys: number, ...keysAndArgs: string[]): Promise<number>;
 };
 
 export class RedisEntityStore implements EntityStore {
@@ -98,6 +115,7 @@ export class RedisEntityStore implements EntityStore {
     });
     this.redis.client.defineCommand('lookupEntities', { lua: LOOKUP });
     this.redis.client.defineCommand('keepEntities', { lua: KEEP });
+    this.redis.client.defineCommand('keepRoot', { lua: KEEP_ROOT });
   }
 
   /** Connects now; a Redis that cannot be reached is logged, and the cache finds nothing until it can. */
@@ -131,9 +149,40 @@ export class RedisEntityStore implements EntityStore {
     };
   }
 
+  async lookupRoot(key: string): Promise<RootLookup> {
+    const nothing: RootLookup = { found: undefined, keep: async () => {} };
+    if (this.missedChange) await this.startGeneration();
+    if (this.missedChange) return nothing;
+    const entryKey = `${this.prefix}root:${createHash('sha256').update(key).digest('base64url')}`;
+    // The TTL counts from the lookup on this process's monotonic clock: no clock needs to agree with another.
+    const lookedUpAt = performance.now();
+    const reply = await this.redis.run(
+      (redis) => redis.mget(this.rootsVersionKey(), entryKey),
+      () => undefined,
+    );
+    if (!reply) return nothing;
+    const [version = '0', entry] = reply.map((value) => value ?? undefined);
+    const space = entry?.indexOf(' ') ?? -1;
+    return {
+      found: entry && entry.slice(0, space) === version ? entry.slice(space + 1) : undefined,
+      keep: async (json) => {
+        const ttl = Math.floor(this.ttlMs - (performance.now() - lookedUpAt));
+        if (ttl <= 0) return;
+        await this.redis.run(
+          (redis) => (redis as ScriptedRedis).keepRoot(2, this.rootsVersionKey(), entryKey, version, String(ttl), json),
+          () => 0,
+        );
+      },
+    };
+  }
+
   async invalidate(id: string): Promise<void> {
     const [version, entries] = this.keys(id);
-    await this.change((redis) => redis.multi().incr(version).del(entries).exec());
+    await this.change((redis) => redis.multi().incr(version).del(entries).incr(this.rootsVersionKey()).exec());
+  }
+
+  dropRoots(): Promise<void> {
+    return this.change((redis) => redis.incr(this.rootsVersionKey()));
   }
 
   clear(): Promise<void> {
@@ -148,6 +197,10 @@ export class RedisEntityStore implements EntityStore {
     return `${this.prefix}generation`;
   }
 
+  private rootsVersionKey() {
+    return `${this.prefix}roots-version`;
+  }
+
   /** A product's version and entries keys. */
   private keys(id: string): [string, string] {
     return [`${this.prefix}version:${id}`, `${this.prefix}entries:${id}`];
@@ -156,7 +209,7 @@ export class RedisEntityStore implements EntityStore {
   /** Every entry written so far is no longer read. */
   private startGeneration(): Promise<void> {
     this.missedChange = false;
-    return this.change((redis) => redis.incr(this.generationKey()));
+    return this.change((redis) => redis.multi().incr(this.generationKey()).incr(this.rootsVersionKey()).exec());
   }
 
   /** Writes a change; one that cannot be written leaves the cache unread until a new generation is. */

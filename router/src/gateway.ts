@@ -21,6 +21,18 @@ export function subgraphUrl(name: string, composedUrl: string | undefined): stri
   return (settings() as unknown as Record<string, string | undefined>)[`${name.toUpperCase()}_URL`] ?? composedUrl ?? '';
 }
 
+/**
+ * What a mutation answered through the router does to its entity cache, so that the client reads its own
+ * writes before their events arrive: one of products may have changed anything cached; one of orders took or
+ * gave back stock through products, which the root queries (catalogue and product pages) show. Cached product
+ * entities keep their stock until its events: the order pages show at most `inStock`.
+ */
+function afterMutationOf(subgraph: string, cache: EntityCache | undefined): (() => Promise<void>) | undefined {
+  if (subgraph === 'products') return cache && (() => cache.clear());
+  if (subgraph === 'orders') return cache && (() => cache.dropRoots());
+  return undefined;
+}
+
 /** The subgraphs a supergraph names, with their effective URLs. */
 export function subgraphsOf(supergraphSdl: string): { name: string; url: string }[] {
   const graphs = supergraphSdl.matchAll(/@join__graph\(name: "([^"]+)", url: "([^"]*)"\)/g);
@@ -48,6 +60,7 @@ export function createGateway(
         undefined,
         undefined,
         name === 'products' ? entityCache : undefined,
+        afterMutationOf(name, entityCache),
       ),
   });
 }

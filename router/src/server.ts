@@ -29,8 +29,13 @@ async function subgraphAnswers(url: string, routerSecret: string | undefined): P
 
 /** Where the entity cache keeps its entries: in Redis, shared by every replica, with REDIS_URL; else in memory. */
 async function entityStore(logger: Logger): Promise<EntityStore> {
-  const { REDIS_URL, ENTITY_CACHE_TTL_MS: ttlMs, ENTITY_CACHE_MAX_PRODUCTS: maxProducts } = settings();
-  if (!REDIS_URL) return new MemoryEntityStore({ maxProducts, ttlMs });
+  const {
+    REDIS_URL,
+    ENTITY_CACHE_TTL_MS: ttlMs,
+    ENTITY_CACHE_MAX_PRODUCTS: maxProducts,
+    ENTITY_CACHE_MAX_ROOT_QUERIES: maxRootQueries,
+  } = settings();
+  if (!REDIS_URL) return new MemoryEntityStore({ maxProducts, maxRootQueries, ttlMs });
   // Loaded only when used: the Redis client is no part of a start without it.
   const store = new (await import('./entity-cache-redis.js')).RedisEntityStore(REDIS_URL, { ttlMs, logger });
   await store.open();
@@ -41,7 +46,7 @@ async function entityStore(logger: Logger): Promise<EntityStore> {
 export async function buildServer() {
   const logger = createLogger('router');
   const supergraph = new SupergraphFile(supergraphPath(), logger);
-  // Product entities cached at the router, kept current by the products events (only with NATS_URL).
+  // Product entities and catalogue queries cached at the router, kept current by products events (only with NATS_URL).
   const entityCache = settings().ENTITY_CACHE && settings().NATS_URL ? new EntityCache(await entityStore(logger)) : undefined;
   // Loaded only when used: the NATS client is no part of a start without it.
   const events = entityCache

@@ -51,8 +51,8 @@ export const metrics = {
   }),
   routerEntityCacheLookups: new Counter({
     name: 'router_entity_cache_lookups_total',
-    help: 'Product entities the router looked up in its entity cache, by result (hit or miss)',
-    labelNames: ['result'],
+    help: "Lookups in the router's entity cache, by kind (a product entity, or a query of root fields) and result (hit or miss)",
+    labelNames: ['kind', 'result'],
     registers: [registry],
   }),
   subgraphBreakerOpen: new Gauge({

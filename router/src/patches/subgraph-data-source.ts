@@ -32,8 +32,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     private readonly timeoutMs = subgraphTimeoutMs(),
     private readonly routerSecret = settings().ROUTER_SECRET,
     private readonly dedupe = dedupeEnabled(serviceName, settings()),
-    /** Product entities cached by key (products only; entity-cache.ts). */
+    /** Product entities cached by key, and public root queries by text and variables (products only; entity-cache.ts). */
     private readonly entityCache?: EntityCache,
+    /** What a mutation of this subgraph does to the entity cache once answered, so that its client reads its own writes. */
+    private readonly afterMutation?: () => Promise<void>,
     private readonly retryBudgetMs = settings().SUBGRAPH_RETRY_BUDGET_MS,
   ) {
     super({ url });
@@ -41,11 +43,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
 
   /**
    * Replaces the gateway's fetch: node's http client with keep-alive sockets (subgraph-http.ts), each distinct
-   * entity representation sent once (entity-dedupe.ts), product entities answered from the entity cache where
-   * it can (entity-cache.ts), identical queries in flight at once sent once (dedupe.ts), and queries, never
-   * mutations, retried while the subgraph cannot be reached, as during its redeploy, but not through an
-   * outage: the subgraph's circuit breaker (circuit-breaker.ts) ends the retries, and then fails requests at
-   * once until a probe gets through.
+   * entity representation sent once (entity-dedupe.ts), product entities and catalogue queries answered from
+   * the entity cache where it can (entity-cache.ts), identical queries in flight at once sent once (dedupe.ts),
+   * and queries, never mutations, retried while the subgraph cannot be reached, as during its redeploy, but not
+   * through an outage: the subgraph's circuit breaker (circuit-breaker.ts) ends the retries, and then fails
+   * requests at once until a probe gets through.
    */
   override async sendRequest(request: GatewayGraphQLRequest, _context: RouterContext): Promise<GatewayGraphQLResponse> {
     const { http: target, ...payload } = request;
@@ -73,8 +75,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       breaker.answered(admission, answer.closing === true);
       return answer;
     };
-    // One fetch, with the given entity representations in place of the request's (the entity cache's misses).
-    const fetchWith = async (entities?: unknown[]): Promise<GatewayGraphQLResponse> => {
+    // One fetch, with the given entity representations in place of the request's (the entity cache's misses);
+    // `onShared` is called when it is answered by an identical fetch already in flight.
+    const fetchWith = async (entities?: unknown[], onShared?: () => void): Promise<GatewayGraphQLResponse> => {
       const body = JSON.stringify(entities ? { ...payload, variables: { ...payload.variables, representations: entities } } : payload);
       const fetchAnswer = () =>
         withRetries(
@@ -87,19 +90,23 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
         ? await fetchAnswer().finally(async () => {
             inFlightFetches.forgetInFlight();
             // A product changed through this router shows in its next read, before the change's event arrives.
-            await this.entityCache?.clear();
+            await this.afterMutation?.();
           })
         : this.dedupe
-          ? await inFlightFetches.run(fetchKey(this.serviceName, headers.authorization, body), fetchAnswer, () =>
-              metrics.routerSharedFetches.inc({ subgraph: this.serviceName }),
-            )
+          ? await inFlightFetches.run(fetchKey(this.serviceName, headers.authorization, body), fetchAnswer, () => {
+              metrics.routerSharedFetches.inc({ subgraph: this.serviceName });
+              onShared?.();
+            })
           : await fetchAnswer();
       if (answer.status < 200 || answer.status >= 300 || !answer.contentType.includes('json')) {
         throw new Error(`${this.serviceName} answered HTTP ${answer.status} (${answer.contentType})`);
       }
       return JSON.parse(answer.body) as GatewayGraphQLResponse;
     };
-    if (!Array.isArray(representations)) return fetchWith();
+    if (!Array.isArray(representations))
+      return this.entityCache && !isMutation
+        ? this.entityCache.root(payload.query ?? '', payload.variables, (onShared) => fetchWith(undefined, onShared))
+        : fetchWith();
     const unique = deduped ? deduped.unique : representations;
     const response =
       this.entityCache && !isMutation ? await this.entityCache.entities(payload.query ?? '', unique, fetchWith) : await fetchWith(unique);

@@ -5,25 +5,37 @@ import { composeServices } from '@apollo/composition';
 import { ApolloServer } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { EntityCache } from '../../src/entity-cache.js';
+import { createLogger } from '@shop/service';
+import { EntityCache, type EntityStore } from '../../src/entity-cache.js';
+import { followProductChanges } from '../../src/entity-cache-events.js';
 import { createGateway, type RouterContext } from '../../src/gateway.js';
 import { graphql } from '../shaping/graphql.js';
 
 // The entity cache's tests run the real gateway against real HTTP subgraphs served here: orders (lines that
-// reference products) and products (which counts the entities it is asked for).
+// reference products) and products (a catalogue; it counts the entities and root queries it is asked for).
 
 const federation = 'extend schema @link(url: "https://specs.apollo.dev/federation/v2.3", import: ["@key"])';
 const SDL = {
   orders: `${federation}
     type Query { lines(ids: [ID!]!): [Line!]! }
+    type Mutation { reserve(id: ID!, quantity: Int!): Int! }
     type Line { quantity: Int! product: Product! }
     type Product @key(fields: "id") { id: ID! }`,
   products: `${federation}
-    type Query { product(id: ID!): Product }
+    type Query { product(id: ID!): Product products(first: Int, after: String, filter: ProductFilter): ProductConnection! }
     type Mutation { rename(id: ID!, name: String!): Product }
+    input ProductFilter { minPrice: Int maxPrice: Int }
+    type ProductConnection { edges: [ProductEdge!]! pageInfo: PageInfo! totalCount: Int! }
+    type ProductEdge { cursor: String! node: Product! }
+    type PageInfo { hasNextPage: Boolean! endCursor: String }
     type Money { amount: Int! currency: String! }
     type Product @key(fields: "id") { id: ID! sku: String! name: String! price: Money! stock: Int! secret: String }`,
 };
+
+interface PriceFilter {
+  minPrice?: number | null;
+  maxPrice?: number | null;
+}
 
 interface Product {
   id: string;
@@ -40,11 +52,14 @@ export const shop = {
   products: new Map<string, Product>(),
   /** The ids of each entity fetch products was asked for. */
   asked: [] as string[][],
-  /** Products whose entity fetch fails. */
+  /** The variables of each query of root fields products was asked. */
+  rootAsked: [] as Record<string, unknown>[],
+  /** Products whose entity fetch, or root field `product`, fails. */
   failing: new Set<string>(),
-  /** Milliseconds each entity takes to answer, after it was read. */
+  /** Milliseconds each entity or catalogue page takes to answer, after it was read. */
   delay: 0,
   reset() {
+    this.products.clear();
     for (const n of [1, 2, 3])
       this.products.set(`p${n}`, {
         id: `p${n}`,
@@ -54,13 +69,18 @@ export const shop = {
         stock: n,
       });
     this.asked.length = 0;
+    this.rootAsked.length = 0;
     this.failing = new Set();
     this.delay = 0;
   },
 };
 
 const resolvers = {
-  orders: { Query: { lines: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => ({ quantity: 1, product: { id } })) } },
+  orders: {
+    Query: { lines: (_: unknown, { ids }: { ids: string[] }) => ids.map((id) => ({ quantity: 1, product: { id } })) },
+    // Takes stock as orders does through products (which publishes its event some time later): the stock left.
+    Mutation: { reserve: (_: unknown, { id, quantity }: { id: string; quantity: number }) => (shop.products.get(id)!.stock -= quantity) },
+  },
   products: {
     Product: {
       __resolveReference: async ({ id }: { id: string }) => {
@@ -72,6 +92,30 @@ const resolvers = {
         return read;
       },
       secret: (_: unknown, __: unknown, context: { authorization?: string }) => context.authorization ?? null,
+    },
+    Query: {
+      product: (_: unknown, { id }: { id: string }) => {
+        if (shop.failing.has(id)) throw new Error(`product ${id} fails`);
+        return structuredClone(shop.products.get(id)) ?? null;
+      },
+      /** Pages in id order; the cursor is a product's id. */
+      products: async (_: unknown, { first = 10, after, filter = {} }: { first?: number; after?: string; filter?: PriceFilter }) => {
+        const { minPrice, maxPrice } = filter;
+        if (minPrice != null && maxPrice != null && minPrice > maxPrice)
+          throw new graphql.GraphQLError('minPrice must not exceed maxPrice', { extensions: { code: 'BAD_USER_INPUT' } });
+        const all = [...shop.products.values()]
+          .filter(({ price }) => price.amount >= (minPrice ?? 0) && price.amount <= (maxPrice ?? Infinity))
+          .sort((a, b) => (a.id < b.id ? -1 : 1))
+          .map((product) => structuredClone(product));
+        if (shop.delay) await sleep(shop.delay);
+        const start = after ? all.findIndex(({ id }) => id === after) + 1 : 0;
+        const page = all.slice(start, start + first);
+        return {
+          edges: page.map((node) => ({ cursor: node.id, node })),
+          pageInfo: { hasNextPage: start + first < all.length, endCursor: page.at(-1)?.id ?? null },
+          totalCount: all.length,
+        };
+      },
     },
     Mutation: {
       rename: (_: unknown, { id, name }: { id: string; name: string }) => {
@@ -92,6 +136,7 @@ async function subgraphServer(name: keyof typeof SDL) {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string; variables?: Record<string, any> };
         if (name === 'products' && body.variables?.representations)
           shop.asked.push(body.variables.representations.map((r: { id: string }) => r.id));
+        else if (name === 'products' && !body.query.startsWith('mutation')) shop.rootAsked.push(body.variables ?? {});
         const result = await graphql.execute({
           schema,
           document: graphql.parse(body.query),
@@ -132,24 +177,55 @@ export async function startRouter(supergraphSdl: string, cache: EntityCache): Pr
   return router;
 }
 
+export interface Replica<Store extends EntityStore> {
+  cache: EntityCache<Store>;
+  router: ApolloServer<RouterContext>;
+  follower?: { close(): Promise<void> };
+  close(): Promise<void>;
+}
+
+/**
+ * A router replica over the supergraph with its own entity cache in `store`: following the products events on
+ * the NATS at `natsUrl`, or without one switched on as if it did (no other run's products events reach it).
+ */
+export async function startReplica<Store extends EntityStore>(
+  supergraphSdl: string,
+  store: Store,
+  natsUrl?: string,
+): Promise<Replica<Store>> {
+  const cache = new EntityCache(store);
+  const follower = natsUrl ? await followProductChanges(natsUrl, cache, createLogger('router')) : undefined;
+  if (follower) await until(() => cache.active);
+  else cache.active = true;
+  if (!cache.active) throw new Error('not following the products events');
+  const router = await startRouter(supergraphSdl, cache);
+  return {
+    cache,
+    router,
+    follower,
+    async close() {
+      await router.stop();
+      await follower?.close();
+      await cache.close();
+    },
+  };
+}
+
 let requestIds = 0;
 
 /** Order lines of the given products through a router, with these product fields. */
-export async function lines(
+export function lines(
   router: ApolloServer<RouterContext>,
   ids: string[],
   fields = 'id sku name price { amount currency } stock',
   authorization?: string,
 ) {
-  const response = await router.executeOperation(
-    { query: `query Lines($ids: [ID!]!) { lines(ids: $ids) { quantity product { ${fields} } } }`, variables: { ids } },
-    { contextValue: { requestId: `r${++requestIds}`, authorization } },
+  return query<{ lines: { product: any }[] }>(
+    router,
+    `query Lines($ids: [ID!]!) { lines(ids: $ids) { quantity product { ${fields} } } }`,
+    { ids },
+    authorization,
   );
-  if (response.body.kind !== 'single') throw new Error('expected a single result');
-  return JSON.parse(JSON.stringify(response.body.singleResult)) as {
-    data?: { lines: { product: any }[] };
-    errors?: { message: string; path?: unknown[] }[];
-  };
 }
 
 /** The entity fetch of product names, as the gateway would send it. */
@@ -159,7 +235,7 @@ export const NAMES_QUERY =
 /** Publishes a product event as products does (docs/events.md): a CloudEvent on the subject of its type. */
 export function publishProductEvent(
   nats: NatsConnection,
-  type: 'shop.product.updated' | 'shop.product.stock_changed',
+  type: 'shop.product.created' | 'shop.product.updated' | 'shop.product.stock_changed',
   id: string,
   data: Record<string, unknown> = {},
 ): void {
@@ -167,4 +243,34 @@ export function publishProductEvent(
     type,
     JSON.stringify({ specversion: '1.0', type, source: '/subgraphs/products', subject: id, data: { productId: id, ...data } }),
   );
+}
+
+/** A query through a router, as a client would send it; the response as JSON would carry it. */
+export async function query<Data = Record<string, any>>(
+  router: ApolloServer<RouterContext>,
+  text: string,
+  variables: Record<string, unknown> = {},
+  authorization?: string,
+): Promise<{ data?: Data; errors?: { message: string; path?: unknown[]; extensions?: Record<string, unknown> }[] }> {
+  const response = await router.executeOperation(
+    { query: text, variables },
+    { contextValue: { requestId: `r${++requestIds}`, authorization } },
+  );
+  if (response.body.kind !== 'single') throw new Error('expected a single result');
+  return JSON.parse(JSON.stringify(response.body.singleResult));
+}
+
+/** A catalogue page, as the storefront asks for it. */
+export const CATALOGUE = `query Catalogue($first: Int, $after: String, $filter: ProductFilter) {
+  products(first: $first, after: $after, filter: $filter) {
+    totalCount
+    pageInfo { hasNextPage endCursor }
+    edges { cursor node { id sku name price { amount currency } stock } }
+  }
+}`;
+
+/** Waits until `condition` holds, for at most `ms`. */
+export async function until(condition: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await condition()) && Date.now() < deadline) await sleep(5);
 }

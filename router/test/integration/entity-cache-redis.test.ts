@@ -1,60 +1,39 @@
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createConnection, createServer, type AddressInfo, type Socket } from 'node:net';
-import type { ApolloServer } from '@apollo/server';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLogger, type Logger } from '@shop/service';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EntityCache } from '../../src/entity-cache.js';
-import { followProductChanges } from '../../src/entity-cache-events.js';
 import { RedisEntityStore } from '../../src/entity-cache-redis.js';
-import type { RouterContext } from '../../src/gateway.js';
-import { lines, NAMES_QUERY, publishProductEvent, shop, sleep, startRouter, startSubgraphs } from '../entity-cache/subgraphs.js';
+import { NATS_URL, REDIS_URL, useServices } from '../entity-cache/services.js';
+import {
+  CATALOGUE,
+  lines,
+  NAMES_QUERY,
+  publishProductEvent,
+  query,
+  shop,
+  sleep,
+  startRouter,
+  until,
+  type Replica,
+} from '../entity-cache/subgraphs.js';
 
 // The entity cache shared in Redis by two router replicas: two gateways, each with its own cache on its own
 // Redis connection and its own NATS subscription, over one Redis (REDIS_URL, else the machine's own) and one
 // NATS (TEST_NATS_URL, else the machine's own). Each test has its own key prefix, deleted after it.
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
 const logger = createLogger('router');
+const services = useServices('entity-cache');
 
-interface Replica {
-  cache: EntityCache<RedisEntityStore>;
-  router: ApolloServer<RouterContext>;
-  follower: { close(): Promise<void> };
-}
-
-let subgraphs: Awaited<ReturnType<typeof startSubgraphs>>;
-let publisher: NatsConnection;
-let redis: Redis;
-let prefix: string;
-let replicas: Replica[] = [];
-
-async function until(condition: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await condition()) && Date.now() < deadline) await sleep(5);
-}
-
-async function replica(): Promise<Replica> {
-  const store = new RedisEntityStore(REDIS_URL, { ttlMs: 60_000, logger, keyPrefix: prefix });
+async function replica(): Promise<Replica<RedisEntityStore>> {
+  const store = new RedisEntityStore(REDIS_URL, { ttlMs: 60_000, logger, keyPrefix: services.prefix });
   await store.open();
-  const cache = new EntityCache(store);
-  const follower = await followProductChanges(NATS_URL, cache, logger);
-  await until(() => cache.active);
-  expect(cache.active, 'following the products events').toBe(true);
-  const started = { cache, router: await startRouter(subgraphs.supergraphSdl, cache), follower };
-  replicas.push(started);
-  return started;
+  return services.replica(store, NATS_URL);
 }
 
-/** The keys this test has in Redis. */
-async function keys(pattern = '*'): Promise<string[]> {
-  const found: string[] = [];
-  for await (const batch of redis.scanStream({ match: `${prefix}${pattern}` })) found.push(...(batch as string[]));
-  return found;
-}
+/** The first product of the catalogue through a router. */
+const firstOfCatalogue = async (router: Replica<RedisEntityStore>['router']) =>
+  (await query(router, CATALOGUE, { first: 1 })).data!.products.edges[0].node as { name: string };
 
 /** A TCP proxy to Redis that the test cuts and restores, as a network failure would. */
 async function redisProxy() {
@@ -94,35 +73,6 @@ function watchedLogger() {
   return { messages, logger: { warn: keep, info: keep } as unknown as Logger };
 }
 
-beforeAll(async () => {
-  subgraphs = await startSubgraphs();
-  publisher = await connect({ servers: NATS_URL, timeout: 2_000 });
-  redis = new Redis(REDIS_URL);
-});
-
-afterAll(async () => {
-  subgraphs.close();
-  await publisher.close();
-  redis.disconnect();
-});
-
-beforeEach(() => {
-  shop.reset();
-  // Another run may share this Redis and NATS: keys and product ids are this test's own.
-  prefix = `test:entity-cache:${randomUUID()}:`;
-});
-
-afterEach(async () => {
-  for (const { router, follower, cache } of replicas) {
-    await router.stop();
-    await follower.close();
-    await cache.close();
-  }
-  replicas = [];
-  const left = await keys();
-  if (left.length) await redis.del(...left);
-});
-
 describe('entity cache shared in Redis by router replicas', () => {
   it('answers on one replica what the other fetched, and asks products only for the rest', async () => {
     const [a, b] = [await replica(), await replica()];
@@ -153,8 +103,8 @@ describe('entity cache shared in Redis by router replicas', () => {
 
     shop.products.get('p1')!.name = 'Renamed';
     const sent = Date.now();
-    publishProductEvent(publisher, 'shop.product.updated', 'p1', { name: 'Renamed' });
-    const name = async ({ router }: Replica) => (await lines(router, ['p1'])).data!.lines[0]!.product.name as string;
+    publishProductEvent(services.publisher, 'shop.product.updated', 'p1', { name: 'Renamed' });
+    const name = async ({ router }: Replica<RedisEntityStore>) => (await lines(router, ['p1'])).data!.lines[0]!.product.name as string;
     await until(async () => (await name(a)) === 'Renamed' && (await name(b)) === 'Renamed', 1_000);
     expect(Date.now() - sent).toBeLessThan(1_000);
     expect([await name(a), await name(b)]).toEqual(['Renamed', 'Renamed']);
@@ -167,14 +117,14 @@ describe('entity cache shared in Redis by router replicas', () => {
   it('keeps nothing of a fetch in flight when another replica hears the event', async () => {
     const [a, b] = [await replica(), await replica()];
     // Replica a does not hear this event (as when its copy is still on the way): only b's word reaches Redis.
-    await a.follower.close();
+    await a.follower!.close();
     a.cache.active = true;
     shop.delay = 200;
     const reading = lines(a.router, ['p3']);
     await until(() => shop.asked.length === 1);
     shop.products.get('p3')!.stock = 0;
-    publishProductEvent(publisher, 'shop.product.stock_changed', 'p3', { stock: 0, delta: -3 });
-    await until(async () => (await redis.get(`${prefix}version:p3`)) !== null);
+    publishProductEvent(services.publisher, 'shop.product.stock_changed', 'p3', { stock: 0, delta: -3 });
+    await until(async () => (await services.redis.get(`${services.prefix}version:p3`)) !== null);
     expect((await reading).data!.lines[0]!.product.stock).toBe(3);
 
     shop.delay = 0;
@@ -199,11 +149,11 @@ describe('entity cache shared in Redis by router replicas', () => {
     const bob = await lines(b.router, ['p1'], 'id name secret', 'Bearer bob');
     expect(bob.data!.lines[0]!.product.secret).toBe('Bearer bob');
     expect(shop.asked).toEqual([['p1'], ['p1']]);
-    expect(await keys('entries:*')).toEqual([]);
+    expect(await services.keys('entries:*')).toEqual([]);
   });
 
   it('expires each entry after the TTL, and keeps no entity that came with an error or null', async () => {
-    const store = new RedisEntityStore(REDIS_URL, { ttlMs: 300, logger, keyPrefix: prefix });
+    const store = new RedisEntityStore(REDIS_URL, { ttlMs: 300, logger, keyPrefix: services.prefix });
     await store.open();
     const cache = new EntityCache(store);
     cache.active = true;
@@ -240,15 +190,17 @@ describe('entity cache shared in Redis by router replicas', () => {
     const { port } = closed.address() as { port: number };
     closed.close();
     const { messages: warnings, logger: watched } = watchedLogger();
-    const store = new RedisEntityStore(`redis://127.0.0.1:${port}`, { ttlMs: 60_000, logger: watched, keyPrefix: prefix });
+    const store = new RedisEntityStore(`redis://127.0.0.1:${port}`, { ttlMs: 60_000, logger: watched, keyPrefix: services.prefix });
     await store.open();
     const cache = new EntityCache(store);
     cache.active = true;
-    const router = await startRouter(subgraphs.supergraphSdl, cache);
+    const router = await startRouter(services.subgraphs.supergraphSdl, cache);
     try {
       for (let i = 0; i < 3; i++) expect((await lines(router, ['p1'])).data!.lines[0]!.product.name).toBe('Product 1');
+      for (let i = 0; i < 2; i++) expect((await firstOfCatalogue(router)).name).toBe('Product 1');
       await cache.invalidate('p1');
       expect(shop.asked).toEqual([['p1'], ['p1'], ['p1']]);
+      expect(shop.rootAsked).toHaveLength(2);
       expect(warnings).toHaveLength(1);
       expect(warnings[0]).toMatch(/Redis does not answer/);
     } finally {
@@ -260,16 +212,19 @@ describe('entity cache shared in Redis by router replicas', () => {
   it('reads nothing older than a change that could not reach Redis, once Redis answers again', async () => {
     const proxy = await redisProxy();
     const { messages, logger: watched } = watchedLogger();
-    const store = new RedisEntityStore(proxy.url, { ttlMs: 60_000, logger: watched, keyPrefix: prefix });
+    const store = new RedisEntityStore(proxy.url, { ttlMs: 60_000, logger: watched, keyPrefix: services.prefix });
     await store.open();
     const cut = new EntityCache(store);
     cut.active = true;
-    const router = await startRouter(subgraphs.supergraphSdl, cut);
+    const router = await startRouter(services.subgraphs.supergraphSdl, cut);
     const b = await replica();
     try {
       await lines(b.router, ['p1']);
       expect((await lines(router, ['p1'])).data!.lines[0]!.product.name).toBe('Product 1');
       expect(shop.asked).toEqual([['p1']]);
+      await firstOfCatalogue(b.router);
+      expect((await firstOfCatalogue(router)).name).toBe('Product 1');
+      expect(shop.rootAsked).toHaveLength(1);
 
       await proxy.cut();
       await until(() => messages.some((m) => /Redis does not answer/.test(m)));
@@ -279,6 +234,8 @@ describe('entity cache shared in Redis by router replicas', () => {
       expect((await lines(router, ['p1'])).data!.lines[0]!.product.name).toBe('Renamed');
       await proxy.restore();
       await until(() => messages.includes('entity cache: Redis answers again'));
+      expect((await firstOfCatalogue(router)).name).toBe('Renamed');
+      expect((await firstOfCatalogue(b.router)).name).toBe('Renamed');
       expect((await lines(router, ['p1'])).data!.lines[0]!.product.name).toBe('Renamed');
       expect((await lines(b.router, ['p1'])).data!.lines[0]!.product.name).toBe('Renamed');
     } finally {
