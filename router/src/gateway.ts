@@ -1,5 +1,6 @@
 import { ApolloGateway, type SupergraphManager } from '@apollo/gateway';
 import { installCompiledResultShaping } from './patches/gateway-result-shaping.js';
+import { AcceptedTokens } from './accepted-tokens.js';
 import type { EntityCache } from './entity-cache.js';
 import { SubgraphDataSource } from './patches/subgraph-data-source.js';
 import { postJson } from './subgraph-http.js';
@@ -49,6 +50,7 @@ export function createGateway(
   { entityCache }: { entityCache?: EntityCache } = {},
 ): ApolloGateway {
   installCompiledResultShaping();
+  const acceptedTokens = entityCache && new AcceptedTokens();
   return new ApolloGateway({
     supergraphSdl: supergraph,
     buildService: ({ name, url }) =>
@@ -61,6 +63,7 @@ export function createGateway(
         undefined,
         name === 'products' ? entityCache : undefined,
         afterMutationOf(name, entityCache),
+        acceptedTokens,
       ),
   });
 }

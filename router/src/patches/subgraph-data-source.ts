@@ -8,6 +8,7 @@ import type { GatewayGraphQLRequest, GatewayGraphQLResponse } from '@apollo/serv
 import { assertPatchedVersion, metrics } from '@shop/service';
 import { settings } from '../config.js';
 import { dedupeEnabled, fetchKey, inFlightFetches, isMutationDocument } from '../dedupe.js';
+import type { AcceptedTokens } from '../accepted-tokens.js';
 import type { EntityCache } from '../entity-cache.js';
 import { dedupeRepresentations, expandEntities } from '../entity-dedupe.js';
 import type { RouterContext } from '../gateway.js';
@@ -36,6 +37,8 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     private readonly entityCache?: EntityCache,
     /** What a mutation of this subgraph does to the entity cache once answered, so that its client reads its own writes. */
     private readonly afterMutation?: () => Promise<void>,
+    /** Tokens the subgraphs accepted: every subgraph's answers teach it, and only their callers get cached answers. */
+    private readonly acceptedTokens?: AcceptedTokens,
     private readonly retryBudgetMs = settings().SUBGRAPH_RETRY_BUDGET_MS,
   ) {
     super({ url });
@@ -101,15 +104,15 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
       if (answer.status < 200 || answer.status >= 300 || !answer.contentType.includes('json')) {
         throw new Error(`${this.serviceName} answered HTTP ${answer.status} (${answer.contentType})`);
       }
-      return JSON.parse(answer.body) as GatewayGraphQLResponse;
+      const response = JSON.parse(answer.body) as GatewayGraphQLResponse;
+      this.acceptedTokens?.observe(headers.authorization, response);
+      return response;
     };
+    const cache = this.entityCache && !isMutation && this.acceptedTokens?.accepts(headers.authorization) ? this.entityCache : undefined;
     if (!Array.isArray(representations))
-      return this.entityCache && !isMutation
-        ? this.entityCache.root(payload.query ?? '', payload.variables, (onShared) => fetchWith(undefined, onShared))
-        : fetchWith();
+      return cache ? cache.root(payload.query ?? '', payload.variables, (onShared) => fetchWith(undefined, onShared)) : fetchWith();
     const unique = deduped ? deduped.unique : representations;
-    const response =
-      this.entityCache && !isMutation ? await this.entityCache.entities(payload.query ?? '', unique, fetchWith) : await fetchWith(unique);
+    const response = cache ? await cache.entities(payload.query ?? '', unique, fetchWith) : await fetchWith(unique);
     return deduped ? expandEntities(response, deduped) : response;
   }
 

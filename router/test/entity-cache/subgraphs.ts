@@ -126,6 +126,15 @@ const resolvers = {
   },
 };
 
+/**
+ * A bearer token shaped as the shop's (a JWT with an expiry far ahead; the router reads only its expiry), so
+ * that the router learns it is accepted; these subgraphs accept any but FORGED.
+ */
+export const bearer = (name: string) =>
+  `Bearer ${['{"alg":"HS256"}', JSON.stringify({ sub: name, exp: 4_102_444_800 }), 'signature'].map((part) => Buffer.from(part).toString('base64url')).join('.')}`;
+/** A token these subgraphs refuse, as the shop's refuse a forged one: the whole request UNAUTHENTICATED. */
+export const FORGED = bearer('mallory');
+
 async function subgraphServer(name: keyof typeof SDL) {
   const schema = buildSubgraphSchema({ typeDefs: graphql.parse(SDL[name]), resolvers: resolvers[name] as never });
   const server: Server = createServer((request, response) => {
@@ -134,6 +143,10 @@ async function subgraphServer(name: keyof typeof SDL) {
     request.on('end', () => {
       void (async () => {
         const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { query: string; variables?: Record<string, any> };
+        if (request.headers.authorization === FORGED) {
+          const refused = { errors: [{ message: 'Invalid token', extensions: { code: 'UNAUTHENTICATED' } }] };
+          return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(refused));
+        }
         if (name === 'products' && body.variables?.representations)
           shop.asked.push(body.variables.representations.map((r: { id: string }) => r.id));
         else if (name === 'products' && !body.query.startsWith('mutation')) shop.rootAsked.push(body.variables ?? {});

@@ -6,6 +6,7 @@ import { EntityCache } from '../../src/entity-cache.js';
 import { RedisEntityStore } from '../../src/entity-cache-redis.js';
 import { NATS_URL, REDIS_URL, useServices } from '../entity-cache/services.js';
 import {
+  bearer,
   CATALOGUE,
   lines,
   NAMES_QUERY,
@@ -145,9 +146,9 @@ describe('entity cache shared in Redis by router replicas', () => {
 
   it('never keeps a selection with a per-caller field', async () => {
     const [a, b] = [await replica(), await replica()];
-    await lines(a.router, ['p1'], 'id name secret', 'Bearer alice');
-    const bob = await lines(b.router, ['p1'], 'id name secret', 'Bearer bob');
-    expect(bob.data!.lines[0]!.product.secret).toBe('Bearer bob');
+    await lines(a.router, ['p1'], 'id name secret', bearer('alice'));
+    const bob = await lines(b.router, ['p1'], 'id name secret', bearer('bob'));
+    expect(bob.data!.lines[0]!.product.secret).toBe(bearer('bob'));
     expect(shop.asked).toEqual([['p1'], ['p1']]);
     expect(await services.keys('entries:*')).toEqual([]);
   });

@@ -7,7 +7,7 @@ import { cacheableFetch } from '../../src/entity-cache-fields.js';
 import { MemoryEntityStore } from '../../src/entity-cache-memory.js';
 import { RedisEntityStore } from '../../src/entity-cache-redis.js';
 import { NATS_URL, REDIS_URL, useServices } from '../entity-cache/services.js';
-import { CATALOGUE, publishProductEvent, query, shop, until, type Replica } from '../entity-cache/subgraphs.js';
+import { bearer, CATALOGUE, FORGED, lines, publishProductEvent, query, shop, until, type Replica } from '../entity-cache/subgraphs.js';
 
 // Products' public root queries (the catalogue, a product by id) in the router's entity cache, in each store:
 // this process's memory, and Redis shared by replicas. The real gateway against real HTTP subgraphs
@@ -33,6 +33,10 @@ const replicaIn = async (kind: keyof typeof stores, { events = false } = {}) =>
 type Page = { totalCount: number; edges: { node: { id: string; name: string; stock: number } }[] };
 const page = async ({ router }: Replica<EntityStore>, variables: Record<string, unknown> = { first: 10 }, authorization?: string) =>
   (await query<{ products: Page }>(router, CATALOGUE, variables, authorization)).data!.products;
+
+/** Callers whose tokens a subgraph has accepted (through an orders root query, which asks products no root query). */
+const introduce = ({ router }: Replica<EntityStore>, ...names: string[]) =>
+  Promise.all(names.map((name) => lines(router, ['p1'], 'id', bearer(name))));
 
 describe.each(['memory', 'redis'] as const)('root queries cached in %s', (kind) => {
   const replica = (options?: { events: boolean }) => replicaIn(kind, options);
@@ -112,6 +116,7 @@ describe.each(['memory', 'redis'] as const)('root queries cached in %s', (kind) 
     const a = await replica();
     // With Redis, the other replica hears of the change: its word reaches the fetch through Redis.
     const other = kind === 'redis' ? await replica() : a;
+    await introduce(a, 'bob');
     shop.delay = 200;
     const reading = page(a);
     await until(() => shop.rootAsked.length === 1);
@@ -121,7 +126,7 @@ describe.each(['memory', 'redis'] as const)('root queries cached in %s', (kind) 
     // Asked again now, by the same caller the query shares the fetch in flight (dedupe.ts) and its older answer;
     // by another it is a fetch of its own, which reads the change and keeps it before the first one ends.
     const sharing = page(a);
-    expect((await page(a, undefined, 'Bearer bob')).edges[2]!.node.stock).toBe(0);
+    expect((await page(a, undefined, bearer('bob'))).edges[2]!.node.stock).toBe(0);
     expect((await reading).edges[2]!.node.stock).toBe(3);
     expect((await sharing).edges[2]!.node.stock).toBe(3);
     expect((await page(a)).edges[2]!.node.stock).toBe(0);
@@ -139,6 +144,22 @@ describe.each(['memory', 'redis'] as const)('root queries cached in %s', (kind) 
     expect(shop.rootAsked).toHaveLength(4);
   });
 
+  it('answers from the cache only callers without a token or with one a subgraph accepted: a forged one is refused as products refuses it', async () => {
+    const a = await replica();
+    await page(a);
+    expect(shop.rootAsked).toHaveLength(1);
+    for (let i = 0; i < 2; i++) {
+      const refused = await query(a.router, CATALOGUE, { first: 10 }, FORGED);
+      expect(refused.errors?.map((error) => error.extensions?.code)).toEqual(['UNAUTHENTICATED']);
+      expect(refused.data?.products ?? null).toBeNull();
+    }
+    expect(shop.rootAsked).toHaveLength(1);
+    // A new caller's first query goes to products; once accepted, the cache answers them too.
+    await page(a, undefined, bearer('carol'));
+    await page(a, undefined, bearer('carol'));
+    expect(shop.rootAsked).toHaveLength(2);
+  });
+
   it('never keeps an answer with errors or with a per-caller field, and a mutation of products or orders drops it', async () => {
     const a = await replica();
     const bad = { first: 2, filter: { minPrice: 300, maxPrice: 100 } };
@@ -153,9 +174,10 @@ describe.each(['memory', 'redis'] as const)('root queries cached in %s', (kind) 
     expect(shop.rootAsked).toHaveLength(4);
 
     const secret = 'query { products(first: 1) { edges { node { id secret } } } }';
-    await query(a.router, secret, {}, 'Bearer alice');
-    const bob = await query(a.router, secret, {}, 'Bearer bob');
-    expect(bob.data!.products.edges[0].node.secret).toBe('Bearer bob');
+    await introduce(a, 'alice', 'bob');
+    await query(a.router, secret, {}, bearer('alice'));
+    const bob = await query(a.router, secret, {}, bearer('bob'));
+    expect(bob.data!.products.edges[0].node.secret).toBe(bearer('bob'));
     expect(shop.rootAsked).toHaveLength(6);
     if (kind === 'redis') expect(await services.keys('root:*')).toEqual([]);
 

@@ -8,6 +8,7 @@ import { MemoryEntityStore } from '../../src/entity-cache-memory.js';
 import { followProductChanges } from '../../src/entity-cache-events.js';
 import type { RouterContext } from '../../src/gateway.js';
 import {
+  bearer,
   lines as linesThrough,
   NAMES_QUERY,
   publishProductEvent,
@@ -88,9 +89,9 @@ describe('entity cache of product fields', () => {
   });
 
   it('never caches a selection with a field outside the product fields, an entity with an error, or a missing one', async () => {
-    await lines(['p1'], 'id name secret', 'Bearer alice');
-    const bob = await lines(['p1'], 'id name secret', 'Bearer bob');
-    expect(bob.data!.lines[0]!.product.secret).toBe('Bearer bob');
+    await lines(['p1'], 'id name secret', bearer('alice'));
+    const bob = await lines(['p1'], 'id name secret', bearer('bob'));
+    expect(bob.data!.lines[0]!.product.secret).toBe(bearer('bob'));
     expect(shop.asked).toEqual([['p1'], ['p1']]);
 
     shop.asked.length = 0;
