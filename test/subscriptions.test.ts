@@ -4,6 +4,7 @@ import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
 import { parse, print, type OperationDefinitionNode } from 'graphql';
 import { createClient, type Client } from 'graphql-ws';
+import { SANDBOX_ORIGIN } from '@shop/service';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { contractOperation, eventually, post } from './client.js';
@@ -186,4 +187,82 @@ describe('StockUpdates through the router', () => {
     http.stop();
     await client.dispose();
   });
+});
+
+describe('from Apollo Sandbox', () => {
+  /** What Sandbox's browser page sends with every WebSocket upgrade and HTTP request: its origin. */
+  class FromSandbox extends WebSocket {
+    constructor(url: string, protocols?: string | string[]) {
+      super(url, protocols, { headers: { origin: SANDBOX_ORIGIN } });
+    }
+  }
+
+  /** Reads a streamed response until `done` says its text so far is enough, or the time runs out. */
+  async function readUntil(response: Response, done: (text: string) => boolean, ms: number): Promise<string> {
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const deadline = Date.now() + ms;
+    while (!done(text) && Date.now() < deadline) {
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), deadline - Date.now())),
+      ]);
+      if (!chunk || chunk.done) break;
+      text += decoder.decode(chunk.value, { stream: true });
+    }
+    await reader.cancel();
+    return text;
+  }
+
+  it('runs both subscriptions as Sandbox sends them from its origin: graphql-ws with the token in the connection payload, and multipart HTTP over CORS', async () => {
+    const buyer = await register('Sandbox Explorer');
+    const product = await newProduct('Sandbox Mug', 5);
+    const order = await placeOrder(buyer.token, product, 1);
+    const client = createClient({
+      url: wsUrl,
+      webSocketImpl: FromSandbox,
+      retryAttempts: 0,
+      connectionParams: { authorization: `Bearer ${buyer.token}` },
+    });
+    const orderUpdates = watch(client, ORDER_UPDATES, { id: order });
+    const stockUpdates = watch(client, STOCK_UPDATES, { ids: [product] });
+
+    const preflight = await fetch(routerUrl, {
+      method: 'OPTIONS',
+      headers: {
+        origin: SANDBOX_ORIGIN,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,authorization',
+      },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(SANDBOX_ORIGIN);
+    const multipart = await fetch(routerUrl, {
+      method: 'POST',
+      headers: {
+        origin: SANDBOX_ORIGIN,
+        'content-type': 'application/json',
+        accept: 'multipart/mixed;subscriptionSpec="1.0", application/json',
+        authorization: `Bearer ${buyer.token}`,
+      },
+      body: JSON.stringify({ query: STOCK_UPDATES, operationName: 'StockUpdates', variables: { ids: [product] } }),
+    });
+    expect(multipart.status).toBe(200);
+    expect(multipart.headers.get('access-control-allow-origin')).toBe(SANDBOX_ORIGIN);
+    expect(multipart.headers.get('content-type')).toMatch(/^multipart\/mixed/);
+
+    // All three are open at the subgraphs before the change is made.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // The buyer cancels; should this stack's short hold expire the order first, that cancel is the event instead
+    // (and this one is refused). Either gives the unit back (4 -> 5): an event on each stream.
+    await send('CancelOrder', { id: order }, buyer.token);
+    const overHttp = await readUntil(multipart, (text) => text.includes('"stock":5'), 20_000);
+    expect(overHttp).toContain(`"productUpdated":{"id":"${product}","stock":5`);
+    const statuses = (await orderUpdates.done).map((result) => result.data?.orderUpdated.status);
+    expect(statuses).toEqual(['PENDING', 'CANCELLED']);
+    await eventually(async () => {
+      expect(stockUpdates.results.map((result) => result.data?.productUpdated.stock)).toEqual([5]);
+    }, 20_000);
+    await client.dispose();
+  }, 60_000);
 });
