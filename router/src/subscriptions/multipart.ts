@@ -16,9 +16,15 @@ export interface MultipartOptions {
 
 /** Apollo's multipart subscription format, which Apollo Client's HttpLink reads. */
 export const MULTIPART_CONTENT_TYPE = 'multipart/mixed;boundary="graphql";subscriptionSpec="1.0"';
-const part = (json: string) => `\r\n--graphql\r\ncontent-type: application/json; charset=utf-8\r\n\r\n${json}`;
+/**
+ * Each part is followed by its delimiter as it is written: a client knows a part is whole only when the next
+ * delimiter arrives, so a part written without one would wait for the next heartbeat. The body opens with a
+ * delimiter and closes with `--` after the last one.
+ */
+const FIRST_DELIMITER = '\r\n--graphql';
+const part = (json: string) => `\r\ncontent-type: application/json; charset=utf-8\r\n\r\n${json}\r\n--graphql`;
 const HEARTBEAT = part('{}');
-const LAST_BOUNDARY = '\r\n--graphql--\r\n';
+const CLOSE_DELIMITER = '--\r\n';
 
 const wantsMultipart = (accept: string | undefined) => /multipart\/mixed/i.test(accept ?? '') && /subscriptionSpec/i.test(accept ?? '');
 
@@ -86,7 +92,7 @@ export function multipartSubscriptions(options: MultipartOptions) {
         complete: () => {
           if (ended) return;
           finish();
-          body.end(LAST_BOUNDARY);
+          body.end(CLOSE_DELIMITER);
         },
       },
     );
@@ -100,7 +106,7 @@ export function multipartSubscriptions(options: MultipartOptions) {
       reply.raw.destroy();
     });
     // The first part at once: headers and a heartbeat reach the client before the first event.
-    body.write(HEARTBEAT);
+    body.write(FIRST_DELIMITER + HEARTBEAT);
     return reply.code(200).header('content-type', MULTIPART_CONTENT_TYPE).header('cache-control', 'no-cache').send(body);
   };
 }
